@@ -1,0 +1,261 @@
+package takedown
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Platform is the online service an item lives on.
+type Platform string
+
+const (
+	PlatformTelegram  Platform = "telegram"
+	PlatformX         Platform = "x"
+	PlatformFacebook  Platform = "facebook"
+	PlatformInstagram Platform = "instagram"
+	PlatformYouTube   Platform = "youtube"
+	PlatformTikTok    Platform = "tiktok"
+	// PlatformWeb is any website the recogniser has no platform rules for.
+	PlatformWeb Platform = "web"
+)
+
+// Platforms lists the platforms the recogniser knows, in display order.
+var Platforms = []Platform{PlatformTelegram, PlatformX, PlatformFacebook, PlatformInstagram, PlatformYouTube, PlatformTikTok, PlatformWeb}
+
+// Kind is what sort of online thing an item is.
+type Kind string
+
+const (
+	KindAccount Kind = "account" // a user profile
+	KindChannel Kind = "channel" // a broadcast channel
+	KindGroup   Kind = "group"   // a group chat or community
+	KindPost    Kind = "post"    // one message, post or video
+	KindInvite  Kind = "invite"  // an invite link to a private channel or group
+	KindFile    Kind = "file"    // a downloadable file
+	KindWebsite Kind = "website" // a page or site without platform rules
+)
+
+// Kinds lists every kind, in display order.
+var Kinds = []Kind{KindAccount, KindChannel, KindGroup, KindPost, KindInvite, KindFile, KindWebsite}
+
+// ValidKind reports whether k is one of Kinds.
+func ValidKind(k Kind) bool { return slices.Contains(Kinds, k) }
+
+// ValidPlatform reports whether p is one of Platforms.
+func ValidPlatform(p Platform) bool { return slices.Contains(Platforms, p) }
+
+// ItemStatus is where an item stands in the flow. Later stages of the flow
+// (deconfliction, referral, verification) add their statuses here.
+type ItemStatus string
+
+const (
+	// ItemSubmitted: recognised and recorded, nothing done to it yet.
+	ItemSubmitted ItemStatus = "submitted"
+)
+
+// ItemStatuses lists every status, in flow order.
+var ItemStatuses = []ItemStatus{ItemSubmitted}
+
+// Recognition is what the recogniser makes of a URL: the item's canonical
+// identity and what it is.
+type Recognition struct {
+	// Identity is the deduplication key: two inputs with the same identity
+	// are the same item, e.g. "telegram:some_channel" for every form of a
+	// Telegram channel link, or the canonical URL for a plain website.
+	Identity  string   `json:"identity"`
+	Canonical string   `json:"canonical"` // canonical URL
+	Platform  Platform `json:"platform"`
+	Kind      Kind     `json:"kind"`
+	Handle    string   `json:"handle,omitempty"` // as the platform compares it; "" if none
+}
+
+// Item is one online thing under its canonical identity, within one
+// operation. An item has one or more submissions.
+type Item struct {
+	ID          int64      `json:"id"`
+	OperationID int64      `json:"-"`
+	Identity    string     `json:"identity"`
+	URL         string     `json:"url"` // canonical URL
+	Platform    Platform   `json:"platform"`
+	Kind        Kind       `json:"kind"`
+	Handle      string     `json:"handle,omitempty"`
+	Title       string     `json:"title,omitempty"` // the first title any submission gave
+	Status      ItemStatus `json:"status"`
+
+	SubmissionCount  int       `json:"submission_count"`
+	FirstSubmittedAt time.Time `json:"first_submitted_at"`
+	LastSubmittedAt  time.Time `json:"last_submitted_at"`
+
+	// Submissions are filled by FindItem, oldest first; nil in lists.
+	Submissions []*Submission `json:"submissions,omitempty"`
+}
+
+// Submission is one agency's report of an item: who, when, with what raw
+// input, notes and tags.
+type Submission struct {
+	ID       int64  `json:"id"`
+	ItemID   int64  `json:"item_id"`
+	AgencyID int64  `json:"-"`
+	Agency   string `json:"agency"` // agency code, filled when read
+
+	RawInput string `json:"raw_input"` // the URL exactly as submitted
+
+	// What the submitter declared, which may differ from what the
+	// recogniser found; empty when not declared.
+	DeclaredKind     string `json:"declared_kind,omitempty"`
+	DeclaredPlatform string `json:"declared_platform,omitempty"`
+	DeclaredHandle   string `json:"declared_handle,omitempty"`
+
+	Title      string            `json:"title,omitempty"`
+	Notes      string            `json:"notes,omitempty"`
+	Tags       []string          `json:"tags,omitempty"`
+	Language   string            `json:"language,omitempty"`
+	FoundAt    *time.Time        `json:"found_at,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"` // unknown import columns, kept
+
+	Source      string    `json:"source"` // "api", "import:FILE", ...
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+// Fingerprint identifies a submission's content: the same agency reporting
+// the same input with the same details twice (re-importing a file) yields the
+// same fingerprint, and so no second submission. Source and time are left
+// out on purpose: they differ between two imports of one file.
+func (s *Submission) Fingerprint() string {
+	tags := slices.Clone(s.Tags)
+	slices.Sort(tags)
+	var found string
+	if s.FoundAt != nil {
+		found = s.FoundAt.UTC().Format(time.RFC3339Nano)
+	}
+	// encoding/json sorts map keys, so the encoding is deterministic.
+	b, _ := json.Marshal([]any{
+		s.AgencyID, s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
+		s.Title, s.Notes, tags, s.Language, found, s.Attributes,
+	})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// NewSubmission is a submission to record together with what the recogniser
+// made of its input.
+type NewSubmission struct {
+	Item       Recognition
+	Submission Submission
+}
+
+// SubmitOutcome says what recording one submission did.
+type SubmitOutcome string
+
+const (
+	SubmitNewItem   SubmitOutcome = "new_item"  // a new item was created
+	SubmitMerged    SubmitOutcome = "merged"    // a new submission joined an existing item
+	SubmitDuplicate SubmitOutcome = "duplicate" // this submission was known already; nothing changed
+)
+
+// SubmitResult is the outcome of recording one submission.
+type SubmitResult struct {
+	ItemID  int64         `json:"item_id"`
+	Outcome SubmitOutcome `json:"outcome"`
+}
+
+// ItemFilter selects items of one operation. Empty fields do not filter.
+type ItemFilter struct {
+	OperationID int64
+	Platform    Platform
+	Kind        Kind
+	Agency      string     // items with at least one submission by this agency code
+	Status      ItemStatus //
+	Text        string     // case-insensitive substring of handle, URL or title
+	Cursor      string     // from a previous page's NextCursor
+	Limit       int        // 1..MaxPageSize; 0 means DefaultPageSize
+}
+
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// ItemPage is one page of items, newest first.
+type ItemPage struct {
+	Items      []*Item `json:"items"`
+	NextCursor string  `json:"next_cursor,omitempty"` // "" on the last page
+}
+
+// ItemService records submissions and reads items.
+type ItemService interface {
+	// Submit records subs in the operation in one transaction: each creates
+	// the item of its identity if the operation has none, and adds its
+	// submission unless one with the same fingerprint exists. Results are
+	// in the order of subs. Returns ENOTFOUND for an unknown operation,
+	// EINVALID for an agency that does not take part in the operation or a
+	// submission that fails validation, ECONFLICT for a closed operation;
+	// on error nothing is recorded.
+	Submit(ctx context.Context, operationID int64, subs []NewSubmission) ([]SubmitResult, error)
+
+	// FindItem returns an item with its submissions. Returns ENOTFOUND if
+	// there is none.
+	FindItem(ctx context.Context, id int64) (*Item, error)
+
+	// ListItems returns a page of items of f.OperationID, newest first.
+	// Returns EINVALID for a malformed cursor or filter.
+	ListItems(ctx context.Context, f ItemFilter) (*ItemPage, error)
+}
+
+// Store is everything a storage backend provides.
+type Store interface {
+	OperationService
+	AgencyService
+	ItemService
+	Close() error
+}
+
+// MaxRawInputLength bounds a submitted URL; browsers and platforms refuse
+// longer ones, and an endless line must not reach the database.
+const MaxRawInputLength = 8192
+
+// Validate reports an EINVALID error for a submission that cannot be stored.
+func (n *NewSubmission) Validate() error {
+	s, r := &n.Submission, &n.Item
+	switch {
+	case s.AgencyID == 0:
+		return Errorf(EINVALID, "submission has no agency")
+	case s.RawInput == "":
+		return Errorf(EINVALID, "submission has no URL")
+	case len(s.RawInput) > MaxRawInputLength:
+		return Errorf(EINVALID, "URL is %d bytes long, more than the %d allowed", len(s.RawInput), MaxRawInputLength)
+	case r.Identity == "" || r.Canonical == "":
+		return Errorf(EINVALID, "submission of %q was not recognised", s.RawInput)
+	case !ValidPlatform(r.Platform):
+		return Errorf(EINVALID, "unknown platform %q", r.Platform)
+	case !ValidKind(r.Kind):
+		return Errorf(EINVALID, "unknown kind %q", r.Kind)
+	}
+	return nil
+}
+
+// EncodeCursor and DecodeCursor turn the ID of the last item of a page into
+// an opaque cursor and back; every backend pages by descending item ID.
+func EncodeCursor(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("i" + strconv.FormatInt(lastID, 10)))
+}
+
+// DecodeCursor returns the item ID a cursor stands for. Returns EINVALID for
+// a cursor EncodeCursor did not make.
+func DecodeCursor(cursor string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || len(b) < 2 || b[0] != 'i' {
+		return 0, Errorf(EINVALID, "malformed cursor %q", cursor)
+	}
+	id, err := strconv.ParseInt(string(b[1:]), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, Errorf(EINVALID, "malformed cursor %q", cursor)
+	}
+	return id, nil
+}
