@@ -259,3 +259,15 @@ func DecodeCursor(cursor string) (int64, error) {
 	}
 	return id, nil
 }
+
+// Refine returns r with its kind replaced by a declared one where the URL
+// alone cannot tell: a t.me name may be a channel, a group or an account,
+// and only the submitter knows which. Elsewhere the recogniser's kind
+// stands, and the declared one is kept on the submission only.
+func (r Recognition) Refine(declared Kind) Recognition {
+	ambiguous := []Kind{KindChannel, KindGroup, KindAccount}
+	if r.Platform == PlatformTelegram && slices.Contains(ambiguous, r.Kind) && slices.Contains(ambiguous, declared) {
+		r.Kind = declared
+	}
+	return r
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/postgres"
+	"github.com/takedown-project/takedown/internal/sqlite"
+)
+
+// database is a storage backend as the commands use it: the domain store
+// plus schema migration.
+type database interface {
+	takedown.Store
+	Migrate(ctx context.Context) error
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openDatabase opens the database --db names. The embedded SQLite default
+// is brought up to date on open, so a laptop user never runs migrate; a
+// shared PostgreSQL is migrated only on request (`takedown migrate`, or
+// `serve --migrate`), because several versions of takedown may point at it
+// during an upgrade.
+func openDatabase(ctx context.Context, g *globals) (database, error) {
+	if isPostgres(g.db) {
+		return postgres.Open(ctx, g.db)
+	}
+	db, err := sqlite.Open(ctx, g.db)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// redactDSN hides the password of a database URL for logs.
+func redactDSN(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparseable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newMigrateCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema (and the job queue's) up to date",
+		Long: `migrate applies takedown's embedded schema migrations and those of its job
+queue. It is safe to run again. A SQLite file is migrated by every command
+anyway; a PostgreSQL database is migrated only by this command or by
+serve --migrate.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDatabase(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, "database is up to date")
+			return nil
+		},
+	}
+}

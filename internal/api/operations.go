@@ -1,0 +1,72 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/takedown-project/takedown"
+)
+
+type operationInput struct {
+	Slug        string   `json:"slug"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Agencies    []string `json:"agencies"`
+}
+
+func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
+	ops, err := s.store.ListOperations(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"operations": nonNil(ops)})
+}
+
+func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) error {
+	var in operationInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies}
+	if err := s.store.CreateOperation(r.Context(), op); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/operations/"+op.Slug)
+	return writeJSON(w, http.StatusCreated, op)
+}
+
+func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, op)
+}
+
+func (s *Server) addParticipant(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Agency string `json:"agency"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Agency == "" {
+		return takedown.Errorf(takedown.EINVALID, "field \"agency\" is required")
+	}
+	slug := r.PathValue("operation")
+	if err := s.store.AddParticipant(r.Context(), slug, in.Agency); err != nil {
+		return err
+	}
+	op, err := s.store.FindOperation(r.Context(), slug)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, op)
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
