@@ -18,10 +18,10 @@ func newOperationCommand(g *globals) *cobra.Command {
 	var name, description string
 	var agencies []string
 	create := &cobra.Command{
-		Use:   "create SLUG --name NAME [--agencies A,B]",
-		Short: "Create an operation with its participating agencies",
+		Use:     "create SLUG --name NAME [--agencies A,B]",
+		Short:   "Create an operation with its participating agencies",
 		Example: `  takedown operation create rad-2026-11 --name "Referral action day November 2026" --agencies nl-iru,be-iru`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := openDatabase(cmd.Context(), g)
 			if err != nil {
