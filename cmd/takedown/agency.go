@@ -20,19 +20,14 @@ func newAgencyCommand(g *globals) *cobra.Command {
 		Short:   "Add an agency",
 		Example: `  takedown agency add nl-iru --name "Internet referral unit (example)" --country NL`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			a := &takedown.Agency{Code: args[0], Name: name, Country: country}
 			if err := db.CreateAgency(cmd.Context(), a); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "added agency %s (%s)\n", a.Code, a.Name)
 			return nil
-		},
+		}),
 	}
 	add.Flags().StringVar(&name, "name", "", "a name people read (required)")
 	add.Flags().StringVar(&country, "country", "", "ISO 3166-1 alpha-2 country code, e.g. NL")
@@ -42,12 +37,7 @@ func newAgencyCommand(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List agencies",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			as, err := db.ListAgencies(cmd.Context())
 			if err != nil {
 				return err
@@ -58,7 +48,7 @@ func newAgencyCommand(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Code, dash(a.Country), a.Name)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.AddCommand(add, list)
 	return cmd

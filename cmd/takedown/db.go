@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/url"
+
+	"github.com/spf13/cobra"
 	"strings"
 
 	"github.com/takedown-project/takedown"
@@ -51,4 +53,17 @@ func redactDSN(dsn string) string {
 		return "postgres://(unparseable)"
 	}
 	return u.Redacted()
+}
+
+// withDatabase makes a command body that runs with the database --db names
+// open, and closes it afterwards.
+func withDatabase(g *globals, f func(cmd *cobra.Command, args []string, db database) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		db, err := openDatabase(cmd.Context(), g)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return f(cmd, args, db)
+	}
 }

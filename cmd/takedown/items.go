@@ -26,12 +26,7 @@ func newItemsCommand(g *globals) *cobra.Command {
 		Short:   "List items, newest first",
 		Example: `  takedown items list --operation rad-2026-11 --platform telegram --agency nl-iru`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			op, err := db.FindOperation(cmd.Context(), operation)
 			if err != nil {
 				return err
@@ -69,7 +64,7 @@ func newItemsCommand(g *globals) *cobra.Command {
 				f.Cursor = page.NextCursor
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	lf := list.Flags()
 	lf.StringVar(&operation, "operation", "", "slug of the operation (required)")

@@ -15,17 +15,12 @@ queue. It is safe to run again. A SQLite file is migrated by every command
 anyway; a PostgreSQL database is migrated only by this command or by
 serve --migrate.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			if err := db.Migrate(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.stdout, "database is up to date")
 			return nil
-		},
+		}),
 	}
 }

@@ -22,19 +22,14 @@ func newOperationCommand(g *globals) *cobra.Command {
 		Short:   "Create an operation with its participating agencies",
 		Example: `  takedown operation create rad-2026-11 --name "Referral action day November 2026" --agencies nl-iru,be-iru`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			op := &takedown.Operation{Slug: args[0], Name: name, Description: description, Status: takedown.OperationOpen, Agencies: agencies}
 			if err := db.CreateOperation(cmd.Context(), op); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "created operation %s (%s) with agencies: %s\n", op.Slug, op.Name, listOrNone(op.Agencies))
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "", "a name people read (required)")
 	create.Flags().StringVar(&description, "description", "", "what the operation is about")
@@ -46,12 +41,7 @@ func newOperationCommand(g *globals) *cobra.Command {
 		Short:   "Let agencies take part in an operation",
 		Example: `  takedown operation join rad-2026-11 fr-pharos`,
 		Args:    cobra.MinimumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			for _, a := range args[1:] {
 				if err := db.AddParticipant(cmd.Context(), args[0], a); err != nil {
 					return err
@@ -63,19 +53,14 @@ func newOperationCommand(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(g.stdout, "operation %s: agencies %s\n", op.Slug, listOrNone(op.Agencies))
 			return nil
-		},
+		}),
 	}
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List operations, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openDatabase(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			ops, err := db.ListOperations(cmd.Context())
 			if err != nil {
 				return err
@@ -86,7 +71,7 @@ func newOperationCommand(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", op.Slug, op.Status, op.CreatedAt.Format("2006-01-02 15:04"), listOrNone(op.Agencies), op.Name)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.AddCommand(create, join, list)
 	return cmd
