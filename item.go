@@ -271,3 +271,15 @@ func (r Recognition) Refine(declared Kind) Recognition {
 	}
 	return r
 }
+
+// PageSize returns the page size f asks for: DefaultPageSize for 0.
+// Returns EINVALID for a size out of range.
+func (f ItemFilter) PageSize() (int, error) {
+	switch {
+	case f.Limit == 0:
+		return DefaultPageSize, nil
+	case f.Limit < 0 || f.Limit > MaxPageSize:
+		return 0, Errorf(EINVALID, "page size %d is not between 1 and %d", f.Limit, MaxPageSize)
+	}
+	return f.Limit, nil
+}

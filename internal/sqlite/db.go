@@ -1,0 +1,185 @@
+// Package sqlite stores takedown's data in one SQLite file (modernc.org/sqlite,
+// pure Go): the embedded default for an analyst's laptop. The job queue lives
+// in the same file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/takedown-project/takedown"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is takedown's store on a SQLite file. SQLite has one writer at a time,
+// so writes (and the job queue, which writes to fetch jobs) share a pool of
+// one connection and queue in Go instead of failing with SQLITE_BUSY;
+// reads use a pool of their own and run beside the writer thanks to WAL.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	jobs  *jobQueue
+	// inserter enqueues jobs inside the store's transactions.
+	inserter *river.Client[*sql.Tx]
+	now      func() time.Time
+}
+
+var _ takedown.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the SQLite file at path. Call Migrate
+// before use.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, takedown.Errorf(takedown.EINVALID, "no SQLite file path given")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join([]string{
+		"_pragma=busy_timeout(30000)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(NORMAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=cache_size(-65536)",
+		"_txlock=immediate",
+	}, "&")
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	db := &DB{path: path, write: write, read: read, now: time.Now}
+	if db.inserter, err = newInserter(write); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	if err := write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close stops the job queue, if running, and closes the file.
+func (db *DB) Close() error {
+	if db.jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		db.StopJobs(ctx)
+		cancel()
+	}
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Migrate applies the embedded migrations that have not run yet, each in its
+// own transaction, and then the job queue's migrations.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with a number", base)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = db.inTx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, version, base, formatTime(db.now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	migrator, err := rivermigrate.New(riversqlite.New(db.write), nil)
+	if err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// Analyze refreshes the query planner's statistics (jobs.Analyzer).
+func (db *DB) Analyze(ctx context.Context) error {
+	_, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit = 2000; ANALYZE; PRAGMA optimize`)
+	return translate(err, "analyze")
+}
+
+// inTx runs f in a write transaction, committing if it returns nil.
+func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// translate turns driver errors into application errors where they mean
+// one, and wraps the rest with what was being done.
+func translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return takedown.Errorf(takedown.ENOTFOUND, "%s: not found", doing)
+	case errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+		return takedown.Errorf(takedown.ECONFLICT, "%s: exists already", doing)
+	case takedown.ErrorCode(err) != takedown.EINTERNAL:
+		return err
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// formatTime keeps microseconds, as PostgreSQL does, so both backends give
+// back the same time.
+func formatTime(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(timeLayout, s) }

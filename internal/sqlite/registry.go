@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/takedown-project/takedown"
+)
+
+func (db *DB) CreateAgency(ctx context.Context, a *takedown.Agency) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	a.CreatedAt = db.now().UTC().Truncate(time.Microsecond)
+	err := db.write.QueryRowContext(ctx, `INSERT INTO agencies (code, name, country, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+		a.Code, a.Name, a.Country, formatTime(a.CreatedAt)).Scan(&a.ID)
+	return translate(err, "agency "+a.Code)
+}
+
+func (db *DB) FindAgency(ctx context.Context, code string) (*takedown.Agency, error) {
+	as, err := db.agencies(ctx, `WHERE code = ?`, code)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no agency %q", code)
+	}
+	return as[0], nil
+}
+
+func (db *DB) ListAgencies(ctx context.Context) ([]*takedown.Agency, error) {
+	return db.agencies(ctx, `ORDER BY code`)
+}
+
+func (db *DB) agencies(ctx context.Context, where string, args ...any) ([]*takedown.Agency, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, code, name, country, created_at FROM agencies `+where, args...)
+	if err != nil {
+		return nil, translate(err, "list agencies")
+	}
+	defer rows.Close()
+	var as []*takedown.Agency
+	for rows.Next() {
+		var a takedown.Agency
+		var created string
+		if err := rows.Scan(&a.ID, &a.Code, &a.Name, &a.Country, &created); err != nil {
+			return nil, translate(err, "list agencies")
+		}
+		if a.CreatedAt, err = parseTime(created); err != nil {
+			return nil, translate(err, "list agencies")
+		}
+		as = append(as, &a)
+	}
+	return as, translate(rows.Err(), "list agencies")
+}
+
+func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	op.CreatedAt = db.now().UTC().Truncate(time.Microsecond)
+	op.Agencies = sortedUnique(op.Agencies)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO operations (slug, name, description, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			op.Slug, op.Name, op.Description, op.Status, formatTime(op.CreatedAt)).Scan(&op.ID)
+		if err != nil {
+			return translate(err, "operation "+op.Slug)
+		}
+		for _, code := range op.Agencies {
+			res, err := tx.ExecContext(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) SELECT ?, id FROM agencies WHERE code = ?`, op.ID, code)
+			if err != nil {
+				return translate(err, "operation "+op.Slug)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return takedown.Errorf(takedown.EINVALID, "operation %s: no agency %q; add it first with `takedown agency add`", op.Slug, code)
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) FindOperation(ctx context.Context, slug string) (*takedown.Operation, error) {
+	ops, err := db.operations(ctx, `WHERE o.slug = ?`, slug)
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) == 0 {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no operation %q", slug)
+	}
+	return ops[0], nil
+}
+
+func (db *DB) ListOperations(ctx context.Context) ([]*takedown.Operation, error) {
+	return db.operations(ctx, `ORDER BY o.created_at DESC, o.id DESC`)
+}
+
+func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*takedown.Operation, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT o.id, o.slug, o.name, o.description, o.status, o.created_at,
+			coalesce((SELECT group_concat(code, ',') FROM (SELECT a.code FROM operation_agencies oa JOIN agencies a ON a.id = oa.agency_id WHERE oa.operation_id = o.id ORDER BY a.code)), '')
+		FROM operations o `+where, args...)
+	if err != nil {
+		return nil, translate(err, "list operations")
+	}
+	defer rows.Close()
+	var ops []*takedown.Operation
+	for rows.Next() {
+		var op takedown.Operation
+		var created, agencies string
+		if err := rows.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &created, &agencies); err != nil {
+			return nil, translate(err, "list operations")
+		}
+		if op.CreatedAt, err = parseTime(created); err != nil {
+			return nil, translate(err, "list operations")
+		}
+		op.Agencies = []string{}
+		if agencies != "" {
+			op.Agencies = strings.Split(agencies, ",")
+		}
+		ops = append(ops, &op)
+	}
+	return ops, translate(rows.Err(), "list operations")
+}
+
+func (db *DB) AddParticipant(ctx context.Context, slug, code string) error {
+	op, err := db.FindOperation(ctx, slug)
+	if err != nil {
+		return err
+	}
+	a, err := db.FindAgency(ctx, code)
+	if err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, op.ID, a.ID)
+	return translate(err, "add agency "+code+" to operation "+slug)
+}
+
+func sortedUnique(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
