@@ -360,13 +360,16 @@ func testListItems(t *testing.T, open Opener) {
 		t.Fatal("paging does not end")
 		return nil
 	}
+	// filter lists the items of the submissions keep picks, newest
+	// (highest ID) first.
 	filter := func(keep func(i int) bool) []int64 {
 		var ids []int64
-		for i := len(res) - 1; i >= 0; i-- {
+		for i := range res {
 			if keep(i) {
 				ids = append(ids, res[i].ItemID)
 			}
 		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
 		return ids
 	}
 	tests := []struct {

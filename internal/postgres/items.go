@@ -1,0 +1,356 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-project/takedown"
+)
+
+// Submit records a batch in one transaction with a handful of set-based
+// statements, whatever the batch size: on a server every round trip
+// counts. Items are created and updated in the order of their identity and
+// ID, so concurrent batches lock them in the same order and do not
+// deadlock; submissions are inserted in input order, so their IDs follow
+// it.
+func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
+	for i := range subs {
+		if err := subs[i].Validate(); err != nil {
+			return nil, err
+		}
+	}
+	results := make([]takedown.SubmitResult, len(subs))
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
+			return err
+		}
+		// 1. Items: the first submission of each identity creates it.
+		firstOf := map[string]int{} // identity -> index of its first row
+		var ids, urls, platforms, kinds, handles, titles []string
+		var ats []time.Time
+		for i := range subs {
+			r := &subs[i].Item
+			if _, ok := firstOf[r.Identity]; ok {
+				continue
+			}
+			firstOf[r.Identity] = i
+		}
+		order := make([]string, 0, len(firstOf))
+		for id := range firstOf {
+			order = append(order, id)
+		}
+		slices.Sort(order)
+		for _, id := range order {
+			s := &subs[firstOf[id]]
+			ids, urls, platforms = append(ids, id), append(urls, s.Item.Canonical), append(platforms, string(s.Item.Platform))
+			kinds, handles, titles = append(kinds, string(s.Item.Kind)), append(handles, s.Item.Handle), append(titles, s.Submission.Title)
+			ats = append(ats, ts(s.Submission.SubmittedAt))
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
+			SELECT $1, identity, url, platform, kind, handle, title, $8, 0, at, at
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::timestamptz[]) AS t(identity, url, platform, kind, handle, title, at)
+			ON CONFLICT (operation_id, identity) DO NOTHING
+			RETURNING identity`,
+			operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, ats)
+		if err != nil {
+			return fmt.Errorf("record items: %w", err)
+		}
+		created, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("record items: %w", err)
+		}
+		isNew := make(map[string]bool, len(created))
+		for _, id := range created {
+			isNew[id] = true
+		}
+		// 2. The IDs of all items of the batch.
+		rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
+		if err != nil {
+			return fmt.Errorf("find items: %w", err)
+		}
+		itemID := make(map[string]int64, len(ids))
+		var identity string
+		var id int64
+		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { itemID[identity] = id; return nil }); err != nil {
+			return fmt.Errorf("find items: %w", err)
+		}
+
+		// 3. Submissions, unless known by fingerprint.
+		type subRow struct {
+			i           int
+			item        int64
+			fingerprint string
+		}
+		srows := make([]subRow, len(subs))
+		for i := range subs {
+			srows[i] = subRow{i, itemID[subs[i].Item.Identity], subs[i].Submission.Fingerprint()}
+		}
+		n := len(subs)
+		var (
+			itemIDs, agencyIDs                                             = make([]int64, 0, n), make([]int64, 0, n)
+			fps, raws, dkinds, dplatforms, dhandles, stitles, notes, langs = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+			tagsJSON, attrsJSON                                            = make([]*string, 0, n), make([]*string, 0, n)
+			founds                                                         = make([]*time.Time, 0, n)
+			sources                                                        = make([]string, 0, n)
+			submitted                                                      = make([]time.Time, 0, n)
+		)
+		for _, r := range srows {
+			s := &subs[r.i].Submission
+			itemIDs, agencyIDs, fps = append(itemIDs, r.item), append(agencyIDs, s.AgencyID), append(fps, r.fingerprint)
+			raws, dkinds, dplatforms, dhandles = append(raws, s.RawInput), append(dkinds, s.DeclaredKind), append(dplatforms, s.DeclaredPlatform), append(dhandles, s.DeclaredHandle)
+			stitles, notes, langs, sources = append(stitles, s.Title), append(notes, s.Notes), append(langs, s.Language), append(sources, s.Source)
+			tags, attrs := encodeSubmission(s)
+			tagsJSON, attrsJSON = append(tagsJSON, tags), append(attrsJSON, attrs)
+			var found *time.Time
+			if s.FoundAt != nil {
+				f := ts(*s.FoundAt)
+				found = &f
+			}
+			founds, submitted = append(founds, found), append(submitted, ts(s.SubmittedAt))
+		}
+		rows, err = tx.Query(ctx, `
+			INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
+				title, notes, tags, language, found_at, attributes, source, submitted_at)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[])
+			ON CONFLICT (item_id, fingerprint) DO NOTHING
+			RETURNING item_id, fingerprint`,
+			itemIDs, agencyIDs, fps, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted)
+		if err != nil {
+			return fmt.Errorf("record submissions: %w", err)
+		}
+		type key struct {
+			item int64
+			fp   string
+		}
+		inserted := map[key]bool{}
+		var fp string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &fp}, func() error { inserted[key{id, fp}] = true; return nil }); err != nil {
+			return fmt.Errorf("record submissions: %w", err)
+		}
+
+		// 4. Outcomes in input order, and what each item gained.
+		type gain struct {
+			n           int
+			first, last time.Time
+			title       string
+		}
+		gains := map[int64]*gain{}
+		seen := map[key]bool{}
+		for _, r := range srows {
+			k := key{r.item, r.fingerprint}
+			results[r.i].ItemID = r.item
+			identity := subs[r.i].Item.Identity
+			switch {
+			case !inserted[k] || seen[k]:
+				results[r.i].Outcome = takedown.SubmitDuplicate
+				continue
+			case isNew[identity] && firstOf[identity] == r.i:
+				results[r.i].Outcome = takedown.SubmitNewItem
+			default:
+				results[r.i].Outcome = takedown.SubmitMerged
+			}
+			seen[k] = true
+			s := &subs[r.i].Submission
+			at := ts(s.SubmittedAt)
+			g := gains[r.item]
+			if g == nil {
+				g = &gain{first: at, last: at}
+				gains[r.item] = g
+			}
+			g.n++
+			g.first, g.last = minTime(g.first, at), maxTime(g.last, at)
+			if g.title == "" {
+				g.title = s.Title
+			}
+		}
+		gIDs := make([]int64, 0, len(gains))
+		for id := range gains {
+			gIDs = append(gIDs, id)
+		}
+		slices.Sort(gIDs)
+		counts, firsts, lasts, gtitles := make([]int32, len(gIDs)), make([]time.Time, len(gIDs)), make([]time.Time, len(gIDs)), make([]string, len(gIDs))
+		for i, id := range gIDs {
+			g := gains[id]
+			counts[i], firsts[i], lasts[i], gtitles[i] = int32(g.n), g.first, g.last, g.title
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE items SET submission_count = items.submission_count + g.n,
+				first_submitted_at = CASE WHEN items.submission_count = 0 THEN g.first ELSE least(items.first_submitted_at, g.first) END,
+				last_submitted_at = CASE WHEN items.submission_count = 0 THEN g.last ELSE greatest(items.last_submitted_at, g.last) END,
+				title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
+			FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
+			WHERE items.id = g.id`, gIDs, counts, firsts, lasts, gtitles)
+		if err != nil {
+			return fmt.Errorf("update items: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err, "submit")
+	}
+	return results, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// checkSubmitters checks that the operation exists and is open, and that
+// every submitting agency takes part in it.
+func checkSubmitters(ctx context.Context, tx pgx.Tx, operationID int64, subs []takedown.NewSubmission) error {
+	var slug, status string
+	err := tx.QueryRow(ctx, `SELECT slug, status FROM operations WHERE id = $1`, operationID).Scan(&slug, &status)
+	if err == pgx.ErrNoRows {
+		return takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", operationID)
+	} else if err != nil {
+		return err
+	}
+	if takedown.OperationStatus(status) != takedown.OperationOpen {
+		return takedown.Errorf(takedown.ECONFLICT, "operation %s is %s and takes no more submissions", slug, status)
+	}
+	var agencies []int64
+	for i := range subs {
+		if a := subs[i].Submission.AgencyID; !slices.Contains(agencies, a) {
+			agencies = append(agencies, a)
+		}
+	}
+	var outsider int64
+	err = tx.QueryRow(ctx, `SELECT a FROM unnest($2::bigint[]) AS a WHERE NOT EXISTS (SELECT 1 FROM operation_agencies WHERE operation_id = $1 AND agency_id = a) LIMIT 1`, operationID, agencies).Scan(&outsider)
+	if err == nil {
+		return takedown.Errorf(takedown.EINVALID, "agency with ID %d does not take part in operation %s", outsider, slug)
+	} else if err != pgx.ErrNoRows {
+		return err
+	}
+	return nil
+}
+
+// encodeSubmission gives the stored form of tags and attributes: JSON, or
+// NULL for none.
+func encodeSubmission(s *takedown.Submission) (tags, attrs *string) {
+	if len(s.Tags) > 0 {
+		t := jsonString(s.Tags)
+		tags = &t
+	}
+	if len(s.Attributes) > 0 {
+		a := jsonString(s.Attributes)
+		attrs = &a
+	}
+	return tags, attrs
+}
+
+const itemColumns = `i.id, i.operation_id, i.identity, i.url, i.platform, i.kind, i.handle, i.title, i.status, i.submission_count, i.first_submitted_at, i.last_submitted_at`
+
+func scanItem(row pgx.Row) (*takedown.Item, error) {
+	var it takedown.Item
+	if err := row.Scan(&it.ID, &it.OperationID, &it.Identity, &it.URL, &it.Platform, &it.Kind, &it.Handle, &it.Title, &it.Status, &it.SubmissionCount, &it.FirstSubmittedAt, &it.LastSubmittedAt); err != nil {
+		return nil, err
+	}
+	it.FirstSubmittedAt, it.LastSubmittedAt = it.FirstSubmittedAt.UTC(), it.LastSubmittedAt.UTC()
+	return &it, nil
+}
+
+func (db *DB) FindItem(ctx context.Context, id int64) (*takedown.Item, error) {
+	it, err := scanItem(db.pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM items i WHERE i.id = $1`, id))
+	if err == pgx.ErrNoRows {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
+	} else if err != nil {
+		return nil, translate(err, "find item")
+	}
+	rows, err := db.pool.Query(ctx, `SELECT s.id, s.item_id, s.agency_id, a.code, s.raw_input, s.declared_kind, s.declared_platform, s.declared_handle,
+			s.title, s.notes, s.tags, s.language, s.found_at, s.attributes, s.source, s.submitted_at
+		FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = $1 ORDER BY s.submitted_at, s.id`, id)
+	if err != nil {
+		return nil, translate(err, "find item submissions")
+	}
+	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Submission, error) {
+		var s takedown.Submission
+		err := row.Scan(&s.ID, &s.ItemID, &s.AgencyID, &s.Agency, &s.RawInput, &s.DeclaredKind, &s.DeclaredPlatform, &s.DeclaredHandle,
+			&s.Title, &s.Notes, &s.Tags, &s.Language, &s.FoundAt, &s.Attributes, &s.Source, &s.SubmittedAt)
+		if s.FoundAt != nil {
+			f := s.FoundAt.UTC()
+			s.FoundAt = &f
+		}
+		s.SubmittedAt = s.SubmittedAt.UTC()
+		return &s, err
+	})
+	if err != nil {
+		return nil, translate(err, "find item submissions")
+	}
+	it.Submissions = subs
+	if it.Submissions == nil {
+		it.Submissions = []*takedown.Submission{}
+	}
+	return it, nil
+}
+
+func (db *DB) ListItems(ctx context.Context, f takedown.ItemFilter) (*takedown.ItemPage, error) {
+	limit, err := f.PageSize()
+	if err != nil {
+		return nil, err
+	}
+	args := []any{f.OperationID}
+	where := []string{"i.operation_id = $1"}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Cursor != "" {
+		last, err := takedown.DecodeCursor(f.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		add("i.id < ?", last)
+	}
+	if f.Platform != "" {
+		add("i.platform = ?", string(f.Platform))
+	}
+	if f.Kind != "" {
+		add("i.kind = ?", string(f.Kind))
+	}
+	if f.Status != "" {
+		add("i.status = ?", string(f.Status))
+	}
+	if f.Agency != "" {
+		add("EXISTS (SELECT 1 FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = i.id AND a.code = ?)", f.Agency)
+	}
+	if f.Text != "" {
+		// strpos on lower() is a plain substring test: no LIKE wildcards to
+		// escape in what people type.
+		add("(strpos(lower(i.handle), ?) > 0 OR strpos(lower(i.url), ?) > 0 OR strpos(lower(i.title), ?) > 0)", strings.ToLower(f.Text))
+	}
+	args = append(args, limit+1)
+	rows, err := db.pool.Query(ctx, fmt.Sprintf(`SELECT `+itemColumns+` FROM items i WHERE %s ORDER BY i.id DESC LIMIT $%d`, strings.Join(where, " AND "), len(args)), args...)
+	if err != nil {
+		return nil, translate(err, "list items")
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Item, error) { return scanItem(row) })
+	if err != nil {
+		return nil, translate(err, "list items")
+	}
+	page := &takedown.ItemPage{Items: items}
+	if page.Items == nil {
+		page.Items = []*takedown.Item{}
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = takedown.EncodeCursor(page.Items[limit-1].ID)
+	}
+	return page, nil
+}
