@@ -31,7 +31,7 @@ func BenchmarkImportParse(b *testing.B) {
 	}
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		sum, err := Import(context.Background(), nopItems{}, strings.NewReader(in), Options{OperationID: 1, AgencyID: 1, Recognize: recognize})
+		sum, err := Import(context.Background(), &nopItems{}, strings.NewReader(in), Options{OperationID: 1, AgencyID: 1, Recognize: recognize})
 		if err != nil || sum.Rows != rows {
 			b.Fatal(sum, err)
 		}
