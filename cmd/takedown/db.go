@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/url"
 
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 	"strings"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/jobqueue"
 	"github.com/takedown-project/takedown/internal/postgres"
 	"github.com/takedown-project/takedown/internal/sqlite"
 )
@@ -17,6 +19,10 @@ import (
 type database interface {
 	takedown.Store
 	Migrate(ctx context.Context) error
+	StartJobs(ctx context.Context, cfg jobqueue.Config) error
+	StopJobs(ctx context.Context) error
+	Enqueue(ctx context.Context, args river.JobArgs) error
+	Analyze(ctx context.Context) error
 }
 
 func isPostgres(dsn string) bool {

@@ -13,6 +13,7 @@ import (
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/importer"
+	"github.com/takedown-project/takedown/internal/jobs"
 )
 
 type importOptions struct {
@@ -141,6 +142,13 @@ func runImport(cmd *cobra.Command, g *globals, o *importOptions, path string) er
 		}
 	}
 	elapsed := time.Since(start)
+	if sum.NewItems > 0 {
+		// Fresh planner statistics keep item lists fast; a worker (or
+		// serve) runs the refresh in the background.
+		if qerr := db.Enqueue(ctx, jobs.AnalyzeArgs{}); qerr != nil && err == nil {
+			err = fmt.Errorf("import done, but queueing the statistics refresh failed: %w", qerr)
+		}
+	}
 	if rejected > shownRejects {
 		more := fmt.Sprintf("... and %d more rejected rows", rejected-shownRejects)
 		if o.errors == "" {

@@ -17,7 +17,7 @@ import (
 
 // takedown runs the program's command line in-process and returns its exit
 // status, stdout and stderr.
-func takedown(t *testing.T, stdin string, args ...string) (int, string, string) {
+func runTakedown(t testing.TB, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
@@ -25,9 +25,9 @@ func takedown(t *testing.T, stdin string, args ...string) (int, string, string) 
 }
 
 // mustRun runs a command that must succeed.
-func mustRun(t *testing.T, args ...string) string {
+func mustRun(t testing.TB, args ...string) string {
 	t.Helper()
-	code, out, errOut := takedown(t, "", args...)
+	code, out, errOut := runTakedown(t, "", args...)
 	if code != 0 {
 		t.Fatalf("takedown %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
 	}
@@ -37,7 +37,7 @@ func mustRun(t *testing.T, args ...string) string {
 func TestCanonCommand(t *testing.T) {
 	t.Parallel()
 	in := "https://telegram.me/s/Some_Channel?utm_source=x\nt.me/some_channel\nhello world\n\nhttps://x.com/Example_Account/status/123?s=20\n"
-	code, out, errOut := takedown(t, in, "canon")
+	code, out, errOut := runTakedown(t, in, "canon")
 	if code != 2 {
 		t.Errorf("exit status %d, want 2 (some lines failed); stderr: %s", code, errOut)
 	}
@@ -63,7 +63,7 @@ func TestCanonCommand(t *testing.T) {
 		t.Errorf("line 5 = %q, want an x post", lines[4])
 	}
 
-	code, out, _ = takedown(t, "t.me/some_channel\nnot a url\n", "canon", "--json")
+	code, out, _ = runTakedown(t, "t.me/some_channel\nnot a url\n", "canon", "--json")
 	if code != 2 {
 		t.Errorf("--json exit status %d, want 2", code)
 	}
@@ -82,7 +82,7 @@ func TestCanonCommand(t *testing.T) {
 		t.Errorf("second JSON line = %v", second)
 	}
 
-	if code, _, _ := takedown(t, "https://t.me/a_channel\n", "canon"); code != 0 {
+	if code, _, _ := runTakedown(t, "https://t.me/a_channel\n", "canon"); code != 0 {
 		t.Errorf("all lines good: exit status %d, want 0", code)
 	}
 }
@@ -97,10 +97,10 @@ func TestWorkflow(t *testing.T) {
 	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "Unit A", "--country", "NL")
 	mustRun(t, "--db", db, "agency", "add", "bb-iru", "--name", "Unit B")
 	mustRun(t, "--db", db, "operation", "create", "rad-example", "--name", "Example day", "--agencies", "aa-iru,bb-iru")
-	if code, _, errOut := takedown(t, "", "--db", db, "operation", "create", "rad-example", "--name", "again"); code != 1 || !strings.Contains(errOut, "rad-example") {
+	if code, _, errOut := runTakedown(t, "", "--db", db, "operation", "create", "rad-example", "--name", "again"); code != 1 || !strings.Contains(errOut, "rad-example") {
 		t.Errorf("duplicate operation: exit %d, stderr %q", code, errOut)
 	}
-	if code, _, errOut := takedown(t, "", "--db", db, "import", "--operation", "rad-example", "--agency", "nobody", "../../examples/agency-a.csv"); code != 1 || !strings.Contains(errOut, "nobody") {
+	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-example", "--agency", "nobody", "../../examples/agency-a.csv"); code != 1 || !strings.Contains(errOut, "nobody") {
 		t.Errorf("unknown agency: exit %d, stderr %q", code, errOut)
 	}
 
@@ -129,7 +129,7 @@ func TestWorkflow(t *testing.T) {
 
 	// stdin works too, with the format told by content.
 	csvIn := "url,notes\nhttps://t.me/s/example_news_relay,from stdin\n"
-	code, out, errOut := takedown(t, csvIn, "--db", db, "import", "--operation", "rad-example", "--agency", "bb-iru", "-")
+	code, out, errOut := runTakedown(t, csvIn, "--db", db, "import", "--operation", "rad-example", "--agency", "bb-iru", "-")
 	if code != 0 || summary(t, out)["merged into items"] != 1 {
 		t.Errorf("stdin import: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -19,6 +19,8 @@ type serveOptions struct {
 	listen  string
 	migrate bool
 	jobs    bool
+	// concurrency is how many jobs this process works at once.
+	concurrency int
 	// ready, when set, is told the address the server listens on (tests
 	// listen on port 0).
 	ready func(addr string)
@@ -45,6 +47,7 @@ expose it to a network until users and tokens exist.`,
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	f.BoolVar(&o.migrate, "migrate", false, "apply database migrations before serving (SQLite files are always migrated)")
 	f.BoolVar(&o.jobs, "jobs", true, "run the background job workers in this process")
+	f.IntVar(&o.concurrency, "concurrency", 10, "jobs worked at once when --jobs is on")
 	return cmd
 }
 
@@ -60,7 +63,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions) error {
 		}
 	}
 	if o.jobs {
-		stop, err := startJobs(ctx, g, db)
+		stop, err := startJobs(ctx, g, db, o.concurrency)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
+	validatorerrors "github.com/pb33f/libopenapi-validator/errors"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/canon"
@@ -119,7 +120,10 @@ func (b *testBundle) do(t *testing.T, method, path string, body any, wantStatus 
 	if wantStatus >= 400 {
 		validate = b.validator.ValidateHttpResponse
 	}
-	_, errs := validate(vreq, resp)
+	var errs []*validatorerrors.ValidationError
+	if !strings.HasPrefix(path, undocumentedPath) {
+		_, errs = validate(vreq, resp)
+	}
 	for _, e := range errs {
 		t.Errorf("%s %s: does not match openapi.json: %s: %s\nresponse: %s", method, path, e.Message, e.Reason, respBody)
 	}
@@ -129,6 +133,10 @@ func (b *testBundle) do(t *testing.T, method, path string, body any, wantStatus 
 		}
 	}
 }
+
+// undocumentedPath starts paths that have no route on purpose; their
+// answers cannot be looked up in the document.
+const undocumentedPath = "/api/v1/no-such-route"
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {
 	t.Parallel()
@@ -248,7 +256,7 @@ func TestAPI(t *testing.T) {
 		{"url": "https://twitter.com/sample_voice_01?s=20"},
 		{"url": "https://www.youtube.com/watch?v=AbCdEfGhIjK", "title": "A video"},
 	}}, 200, &batch)
-	wantSummary := batchSummary{Received: 4, NewItems: 2, Merged: 0, Duplicates: 1, Rejected: 1}
+	wantSummary := batchSummary{Received: 4, NewItems: 2, Merged: 1, Duplicates: 0, Rejected: 1}
 	if diff := cmp.Diff(wantSummary, batch.Summary); diff != "" {
 		t.Errorf("batch summary mismatch (-want +got):\n%s", diff)
 	}
@@ -277,6 +285,7 @@ func TestAPI(t *testing.T) {
 	var ids []int64
 	cursor := ""
 	for range 5 {
+		page = takedown.ItemPage{}
 		b.do(t, "GET", "/api/v1/operations/rad-1/items?limit=1&cursor="+cursor, nil, 200, &page)
 		for _, it := range page.Items {
 			ids = append(ids, it.ID)
@@ -313,7 +322,7 @@ func TestAPI(t *testing.T) {
 	}
 	b.do(t, "GET", "/api/v1/recognize", nil, 400, nil)
 	b.do(t, "GET", "/api/v1/openapi.json", nil, 200, nil)
-	b.do(t, "GET", "/api/v1/no-such-route", nil, 404, nil)
+	b.do(t, "GET", undocumentedPath, nil, 404, nil)
 
 	// Every route must have been exercised, so every route was checked
 	// against the document.

@@ -165,7 +165,9 @@ func splitPort(a string) (host, port string) {
 // canonicalHost lower-cases the host, trims and collapses dots, normalises
 // IPv4 notations and turns IDN into ASCII.
 func canonicalHost(h string) (string, error) {
-	h = strings.Trim(h, ".")
+	// A colon left at either end is an empty port ("host:" or "host:.") or
+	// nothing at all (":0").
+	h = strings.Trim(h, ".:")
 	if strings.Contains(h, "..") {
 		var b strings.Builder
 		for i := 0; i < len(h); i++ {
@@ -206,10 +208,18 @@ func canonicalHost(h string) (string, error) {
 // rules would, since the host may be on any network.
 var idnaProfile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.StrictDomainName(false), idna.VerifyDNSLength(false))
 
+// lowerASCII lower-cases ASCII letters only, byte by byte: strings.ToLower
+// would replace invalid UTF-8 bytes, which Safe Browsing escapes instead.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return s

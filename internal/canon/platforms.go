@@ -51,6 +51,10 @@ func allDigits(s string) bool {
 	return true
 }
 
+// idChars reports whether s is a non-empty run of [A-Za-z0-9_-], the
+// characters of platform IDs and invite hashes.
+func idChars(s string) bool { return wordChars(strings.ReplaceAll(s, "-", "_"), false) }
+
 // wordChars reports whether s is made of [A-Za-z0-9_] and, when dots, '.'.
 func wordChars(s string, dots bool) bool {
 	if s == "" {
@@ -98,10 +102,10 @@ func telegram(p *parts) takedown.Recognition {
 	}
 	first := segs[0]
 	switch {
-	case first == "joinchat" && len(segs) >= 2 && segs[1] != "":
+	case first == "joinchat" && len(segs) >= 2 && idChars(segs[1]):
 		return telegramInvite(segs[1])
 	case strings.HasPrefix(first, "+") && len(first) > 1:
-		if allDigits(first[1:]) {
+		if allDigits(first[1:]) || !idChars(first[1:]) {
 			return page() // a phone number link, not an invite
 		}
 		return telegramInvite(first[1:])
@@ -302,7 +306,7 @@ func instagram(p *parts) takedown.Recognition {
 	if instagramReserved[first] || len(first) > 30 || !wordChars(first, true) {
 		return page()
 	}
-	if len(segs) >= 3 && (segs[1] == "p" || segs[1] == "reel") {
+	if len(segs) >= 3 && (segs[1] == "p" || segs[1] == "reel") && idChars(segs[2]) {
 		return rec(takedown.PlatformInstagram, takedown.KindPost, "instagram:post:"+segs[2], "https://www.instagram.com/p/"+segs[2]+"/", first)
 	}
 	return rec(takedown.PlatformInstagram, takedown.KindAccount, "instagram:"+first, "https://www.instagram.com/"+first+"/", first)
@@ -369,10 +373,10 @@ func youtube(p *parts) takedown.Recognition {
 			return rec(takedown.PlatformYouTube, takedown.KindWebsite, "youtube:playlist:"+l, "https://www.youtube.com/playlist?list="+l, "")
 		}
 		return page()
-	case strings.HasPrefix(first, "@") && len(first) > 1:
+	case strings.HasPrefix(first, "@") && len(first) > 1 && wordChars(strings.ReplaceAll(first[1:], "-", "_"), true):
 		h := strings.ToLower(first[1:])
 		return channel("youtube:@"+h, "@"+h, h)
-	case first == "channel" && len(segs) >= 2 && strings.HasPrefix(segs[1], "UC") && len(segs[1]) == 24:
+	case first == "channel" && len(segs) >= 2 && strings.HasPrefix(segs[1], "UC") && len(segs[1]) == 24 && idChars(segs[1]):
 		return channel("youtube:channel:"+segs[1], "channel/"+segs[1], segs[1])
 	case (first == "c" || first == "user") && len(segs) >= 2 && wordChars(strings.ReplaceAll(segs[1], "-", "_"), true):
 		h := strings.ToLower(segs[1])

@@ -60,7 +60,7 @@ func opaqueScheme(raw string) (string, bool) {
 // digits and hyphens (IDN already turned into punycode).
 func checkHost(h string) string {
 	if strings.HasPrefix(h, "[") {
-		if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil && a.Is6() {
+		if a, err := netip.ParseAddr(strings.TrimPrefix(strings.TrimSuffix(h, "]"), "[")); err == nil && a.Is6() && strings.HasSuffix(h, "]") {
 			return ""
 		}
 		return "has a malformed IPv6 address"

@@ -11,9 +11,9 @@ import (
 
 // nopItems accepts everything and stores nothing: the benchmark measures
 // reading and parsing only.
-type nopItems struct{ fakeItems }
+type nopItems struct{ *fakeItems }
 
-func (nopItems) Submit(_ context.Context, _ int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
+func (*nopItems) Submit(_ context.Context, _ int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
 	return make([]takedown.SubmitResult, len(subs)), nil
 }
 
@@ -31,7 +31,7 @@ func BenchmarkImportParse(b *testing.B) {
 	}
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
-		sum, err := Import(context.Background(), &nopItems{}, strings.NewReader(in), Options{OperationID: 1, AgencyID: 1, Recognize: recognize})
+		sum, err := Import(context.Background(), &nopItems{newFakeItems()}, strings.NewReader(in), Options{OperationID: 1, AgencyID: 1, Recognize: recognize})
 		if err != nil || sum.Rows != rows {
 			b.Fatal(sum, err)
 		}
