@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -104,6 +105,28 @@ the command line wins over the environment.`,
 	pf.StringVar(&g.db, "db", "takedown.db", "database: a SQLite file path, or a postgres:// URL")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
+
+	// A CPU profile of any command, for performance work.
+	var cpuProfile string
+	pf.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = pf.MarkHidden("cpuprofile")
+	root.PersistentPostRunE = func(cmd *cobra.Command, args []string) error {
+		pprof.StopCPUProfile()
+		return nil
+	}
+	startProfile := root.PersistentPreRunE
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfile != "" {
+			f, err := os.Create(cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		return startProfile(cmd, args)
+	}
 
 	root.AddCommand(
 		newCanonCommand(g),

@@ -39,11 +39,21 @@ all of them.`,
 // startJobs starts working every job kind in db's queue and returns the
 // function that stops it gracefully.
 func startJobs(ctx context.Context, g *globals, db database, concurrency int) (stop func() error, err error) {
+	// The queue reports every few seconds at info level; an operator
+	// wants its warnings, and its chatter only when debugging.
+	level := "warn"
+	if g.logLevel == "debug" {
+		level = "debug"
+	}
+	queueLogger, err := newLogger(g.stderr, level, g.logFormat)
+	if err != nil {
+		return nil, err
+	}
 	cfg := jobqueue.Config{
 		Workers:    jobs.Workers(jobs.Deps{DB: db}),
 		Periodic:   jobs.Periodic(),
 		MaxWorkers: concurrency,
-		Logger:     g.logger,
+		Logger:     queueLogger.With("component", "jobs"),
 	}
 	// The queue outlives ctx's cancellation by design: stopping is the
 	// caller's, after ctx ends.

@@ -56,7 +56,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=foreign_keys(1)",
-		"_pragma=cache_size(-65536)",
+		"_pragma=cache_size(-131072)",
+		"_pragma=wal_autocheckpoint(16384)",
 		"_txlock=immediate",
 	}, "&")
 	write, err := sql.Open("sqlite", dsn)

@@ -25,7 +25,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			return err
 		}
 		insertItem, err := tx.PrepareContext(ctx, `INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (operation_id, identity) DO NOTHING RETURNING id`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -54,11 +54,18 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		for i := range subs {
 			r, s := &subs[i].Item, &subs[i].Submission
 			at := formatTime(s.SubmittedAt)
+			// Look up first: most rows of a large import are new items,
+			// but a lookup that finds the item is cheaper than an insert
+			// that conflicts.
 			var itemID int64
-			err := insertItem.QueryRowContext(ctx, operationID, r.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, s.Title, takedown.ItemSubmitted, at, at).Scan(&itemID)
-			isNew := err == nil
+			isNew := false
+			err := findItem.QueryRowContext(ctx, operationID, r.Identity).Scan(&itemID)
 			if err == sql.ErrNoRows {
-				err = findItem.QueryRowContext(ctx, operationID, r.Identity).Scan(&itemID)
+				var res sql.Result
+				if res, err = insertItem.ExecContext(ctx, operationID, r.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, s.Title, takedown.ItemSubmitted, at, at); err == nil {
+					itemID, err = res.LastInsertId()
+				}
+				isNew = true
 			}
 			if err != nil {
 				return fmt.Errorf("record item %s: %w", r.Identity, err)

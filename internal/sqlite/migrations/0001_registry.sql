@@ -67,5 +67,3 @@ CREATE TABLE submissions (
 	-- One agency's identical report of an item is one submission.
 	UNIQUE (item_id, fingerprint)
 );
--- "Items this agency submitted" and "what did this agency submit".
-CREATE INDEX submissions_agency ON submissions (agency_id, item_id);
