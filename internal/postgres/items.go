@@ -29,35 +29,63 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
 			return err
 		}
-		// 1. Items: the first submission of each identity creates it.
-		firstOf := map[string]int{} // identity -> index of its first row
-		var ids, urls, platforms, kinds, handles, titles []string
-		var ats []time.Time
+		// 1. Items: the first submission of each identity creates it, with
+		// everything the batch says of it, so a new item is written once.
+		fps := make([]string, len(subs))
 		for i := range subs {
-			r := &subs[i].Item
-			if _, ok := firstOf[r.Identity]; ok {
+			fps[i] = subs[i].Submission.Fingerprint()
+		}
+		type itemGain struct {
+			first       int // index of its first row
+			n           int // distinct submissions
+			from, until time.Time
+			title       string
+			seen        map[string]bool
+		}
+		byIdentity := map[string]*itemGain{}
+		for i := range subs {
+			r, s := &subs[i].Item, &subs[i].Submission
+			g := byIdentity[r.Identity]
+			at := ts(s.SubmittedAt)
+			if g == nil {
+				g = &itemGain{first: i, from: at, until: at, seen: map[string]bool{}}
+				byIdentity[r.Identity] = g
+			}
+			if g.seen[fps[i]] {
 				continue
 			}
-			firstOf[r.Identity] = i
+			g.seen[fps[i]] = true
+			g.n++
+			g.from, g.until = minTime(g.from, at), maxTime(g.until, at)
+			if g.title == "" {
+				g.title = s.Title
+			}
 		}
-		order := make([]string, 0, len(firstOf))
-		for id := range firstOf {
+		firstOf := make(map[string]int, len(byIdentity))
+		order := make([]string, 0, len(byIdentity))
+		for id, g := range byIdentity {
 			order = append(order, id)
+			firstOf[id] = g.first
 		}
 		slices.Sort(order)
+		n := len(order)
+		ids, urls, platforms, kinds, handles, titles := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		counts, froms, untils := make([]int32, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
 		for _, id := range order {
-			s := &subs[firstOf[id]]
-			ids, urls, platforms = append(ids, id), append(urls, s.Item.Canonical), append(platforms, string(s.Item.Platform))
-			kinds, handles, titles = append(kinds, string(s.Item.Kind)), append(handles, s.Item.Handle), append(titles, s.Submission.Title)
-			ats = append(ats, ts(s.Submission.SubmittedAt))
+			g := byIdentity[id]
+			r := &subs[g.first].Item
+			ids, urls, platforms = append(ids, id), append(urls, r.Canonical), append(platforms, string(r.Platform))
+			kinds, handles, titles = append(kinds, string(r.Kind)), append(handles, r.Handle), append(titles, g.title)
+			counts, froms, untils = append(counts, int32(g.n)), append(froms, g.from), append(untils, g.until)
 		}
 		rows, err := tx.Query(ctx, `
 			INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
-			SELECT $1, identity, url, platform, kind, handle, title, $8, 0, at, at
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::timestamptz[]) AS t(identity, url, platform, kind, handle, title, at)
+			SELECT $1, identity, url, platform, kind, handle, title, $8, n, from_, until
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::int[], $10::timestamptz[], $11::timestamptz[])
+				AS t(identity, url, platform, kind, handle, title, n, from_, until)
 			ON CONFLICT (operation_id, identity) DO NOTHING
 			RETURNING identity`,
-			operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, ats)
+			operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, counts, froms, untils)
 		if err != nil {
 			return fmt.Errorf("record items: %w", err)
 		}
@@ -89,20 +117,20 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		}
 		srows := make([]subRow, len(subs))
 		for i := range subs {
-			srows[i] = subRow{i, itemID[subs[i].Item.Identity], subs[i].Submission.Fingerprint()}
+			srows[i] = subRow{i, itemID[subs[i].Item.Identity], fps[i]}
 		}
-		n := len(subs)
+		n = len(subs)
 		var (
-			itemIDs, agencyIDs                                             = make([]int64, 0, n), make([]int64, 0, n)
-			fps, raws, dkinds, dplatforms, dhandles, stitles, notes, langs = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-			tagsJSON, attrsJSON                                            = make([]*string, 0, n), make([]*string, 0, n)
-			founds                                                         = make([]*time.Time, 0, n)
-			sources                                                        = make([]string, 0, n)
-			submitted                                                      = make([]time.Time, 0, n)
+			itemIDs, agencyIDs                                        = make([]int64, 0, n), make([]int64, 0, n)
+			raws, dkinds, dplatforms, dhandles, stitles, notes, langs = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+			tagsJSON, attrsJSON                                       = make([]*string, 0, n), make([]*string, 0, n)
+			founds                                                    = make([]*time.Time, 0, n)
+			sources                                                   = make([]string, 0, n)
+			submitted                                                 = make([]time.Time, 0, n)
 		)
 		for _, r := range srows {
 			s := &subs[r.i].Submission
-			itemIDs, agencyIDs, fps = append(itemIDs, r.item), append(agencyIDs, s.AgencyID), append(fps, r.fingerprint)
+			itemIDs, agencyIDs = append(itemIDs, r.item), append(agencyIDs, s.AgencyID)
 			raws, dkinds, dplatforms, dhandles = append(raws, s.RawInput), append(dkinds, s.DeclaredKind), append(dplatforms, s.DeclaredPlatform), append(dhandles, s.DeclaredHandle)
 			stitles, notes, langs, sources = append(stitles, s.Title), append(notes, s.Notes), append(langs, s.Language), append(sources, s.Source)
 			tags, attrs := encodeSubmission(s)
@@ -157,6 +185,9 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				results[r.i].Outcome = takedown.SubmitMerged
 			}
 			seen[k] = true
+			if isNew[identity] {
+				continue // written whole when it was created
+			}
 			s := &subs[r.i].Submission
 			at := ts(s.SubmittedAt)
 			g := gains[r.item]
@@ -170,6 +201,9 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				g.title = s.Title
 			}
 		}
+		if len(gains) == 0 {
+			return nil
+		}
 		gIDs := make([]int64, 0, len(gains))
 		for id := range gains {
 			gIDs = append(gIDs, id)
@@ -182,8 +216,8 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		}
 		_, err = tx.Exec(ctx, `
 			UPDATE items SET submission_count = items.submission_count + g.n,
-				first_submitted_at = CASE WHEN items.submission_count = 0 THEN g.first ELSE least(items.first_submitted_at, g.first) END,
-				last_submitted_at = CASE WHEN items.submission_count = 0 THEN g.last ELSE greatest(items.last_submitted_at, g.last) END,
+				first_submitted_at = least(items.first_submitted_at, g.first),
+				last_submitted_at = greatest(items.last_submitted_at, g.last),
 				title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
 			FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
 			WHERE items.id = g.id`, gIDs, counts, firsts, lasts, gtitles)
