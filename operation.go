@@ -2,6 +2,7 @@ package takedown
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -60,4 +61,15 @@ type OperationService interface {
 	// that takes part already is not an error. Returns ENOTFOUND for an
 	// unknown operation or agency.
 	AddParticipant(ctx context.Context, operationSlug, agencyCode string) error
+}
+
+// NormalizeAgencies sorts the participating agency codes and drops
+// repeats: the form every backend stores and returns.
+func (o *Operation) NormalizeAgencies() {
+	codes := slices.Clone(o.Agencies)
+	slices.Sort(codes)
+	o.Agencies = slices.Compact(codes)
+	if o.Agencies == nil {
+		o.Agencies = []string{}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/submitplan"
 )
 
 // Submit records a batch in one transaction with a handful of set-based
@@ -24,59 +25,23 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			return nil, err
 		}
 	}
-	results := make([]takedown.SubmitResult, len(subs))
+	p := submitplan.New(subs)
+	var results []takedown.SubmitResult
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
 			return err
 		}
+		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
 		// 1. Items: the first submission of each identity creates it, with
 		// everything the batch says of it, so a new item is written once.
-		fps := make([]string, len(subs))
-		for i := range subs {
-			fps[i] = subs[i].Submission.Fingerprint()
-		}
-		type itemGain struct {
-			first       int // index of its first row
-			n           int // distinct submissions
-			from, until time.Time
-			title       string
-			seen        map[string]bool
-		}
-		byIdentity := map[string]*itemGain{}
-		for i := range subs {
-			r, s := &subs[i].Item, &subs[i].Submission
-			g := byIdentity[r.Identity]
-			at := ts(s.SubmittedAt)
-			if g == nil {
-				g = &itemGain{first: i, from: at, until: at, seen: map[string]bool{}}
-				byIdentity[r.Identity] = g
-			}
-			if g.seen[fps[i]] {
-				continue
-			}
-			g.seen[fps[i]] = true
-			g.n++
-			g.from, g.until = minTime(g.from, at), maxTime(g.until, at)
-			if g.title == "" {
-				g.title = s.Title
-			}
-		}
-		firstOf := make(map[string]int, len(byIdentity))
-		order := make([]string, 0, len(byIdentity))
-		for id, g := range byIdentity {
-			order = append(order, id)
-			firstOf[id] = g.first
-		}
-		slices.Sort(order)
-		n := len(order)
+		n := len(p.Items)
 		ids, urls, platforms, kinds, handles, titles := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		counts, froms, untils := make([]int32, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
-		for _, id := range order {
-			g := byIdentity[id]
-			r := &subs[g.first].Item
-			ids, urls, platforms = append(ids, id), append(urls, r.Canonical), append(platforms, string(r.Platform))
-			kinds, handles, titles = append(kinds, string(r.Kind)), append(handles, r.Handle), append(titles, g.title)
-			counts, froms, untils = append(counts, int32(g.n)), append(froms, g.from), append(untils, g.until)
+		for _, it := range p.Items {
+			r := &subs[it.First].Item
+			ids, urls, platforms = append(ids, it.Identity), append(urls, r.Canonical), append(platforms, string(r.Platform))
+			kinds, handles, titles = append(kinds, string(r.Kind)), append(handles, r.Handle), append(titles, it.Title)
+			counts, froms, untils = append(counts, int32(it.Count)), append(froms, it.From), append(untils, it.Until)
 		}
 		rows, err := tx.Query(ctx, `
 			INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
@@ -84,41 +49,31 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::int[], $10::timestamptz[], $11::timestamptz[])
 				AS t(identity, url, platform, kind, handle, title, n, from_, until)
 			ON CONFLICT (operation_id, identity) DO NOTHING
-			RETURNING identity`,
+			RETURNING identity, id`,
 			operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, counts, froms, untils)
 		if err != nil {
 			return fmt.Errorf("record items: %w", err)
 		}
-		created, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("record items: %w", err)
-		}
-		isNew := make(map[string]bool, len(created))
-		for _, id := range created {
-			isNew[id] = true
-		}
-		// 2. The IDs of all items of the batch.
-		rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
-		if err != nil {
-			return fmt.Errorf("find items: %w", err)
-		}
-		itemID := make(map[string]int64, len(ids))
 		var identity string
 		var id int64
-		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { itemID[identity] = id; return nil }); err != nil {
-			return fmt.Errorf("find items: %w", err)
+		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error {
+			w.ItemID[identity], w.NewItems[identity] = id, true
+			return nil
+		}); err != nil {
+			return fmt.Errorf("record items: %w", err)
+		}
+		// 2. The IDs of the items that existed.
+		if len(w.ItemID) < len(ids) {
+			rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
+			if err != nil {
+				return fmt.Errorf("find items: %w", err)
+			}
+			if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { w.ItemID[identity] = id; return nil }); err != nil {
+				return fmt.Errorf("find items: %w", err)
+			}
 		}
 
 		// 3. Submissions, unless known by fingerprint.
-		type subRow struct {
-			i           int
-			item        int64
-			fingerprint string
-		}
-		srows := make([]subRow, len(subs))
-		for i := range subs {
-			srows[i] = subRow{i, itemID[subs[i].Item.Identity], fps[i]}
-		}
 		n = len(subs)
 		var (
 			itemIDs, agencyIDs                                        = make([]int64, 0, n), make([]int64, 0, n)
@@ -128,9 +83,9 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			sources                                                   = make([]string, 0, n)
 			submitted                                                 = make([]time.Time, 0, n)
 		)
-		for _, r := range srows {
-			s := &subs[r.i].Submission
-			itemIDs, agencyIDs = append(itemIDs, r.item), append(agencyIDs, s.AgencyID)
+		for i := range subs {
+			s := &subs[i].Submission
+			itemIDs, agencyIDs = append(itemIDs, w.ItemID[subs[i].Item.Identity]), append(agencyIDs, s.AgencyID)
 			raws, dkinds, dplatforms, dhandles = append(raws, s.RawInput), append(dkinds, s.DeclaredKind), append(dplatforms, s.DeclaredPlatform), append(dhandles, s.DeclaredHandle)
 			stitles, notes, langs, sources = append(stitles, s.Title), append(notes, s.Notes), append(langs, s.Language), append(sources, s.Source)
 			tags, attrs := encodeSubmission(s)
@@ -149,70 +104,24 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[])
 			ON CONFLICT (item_id, fingerprint) DO NOTHING
 			RETURNING item_id, fingerprint`,
-			itemIDs, agencyIDs, fps, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted)
+			itemIDs, agencyIDs, p.Fingerprints, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted)
 		if err != nil {
 			return fmt.Errorf("record submissions: %w", err)
 		}
-		type key struct {
-			item int64
-			fp   string
-		}
-		inserted := map[key]bool{}
-		var fp string
-		if _, err := pgx.ForEachRow(rows, []any{&id, &fp}, func() error { inserted[key{id, fp}] = true; return nil }); err != nil {
+		var k submitplan.Key
+		if _, err := pgx.ForEachRow(rows, []any{&k.ItemID, &k.Fingerprint}, func() error { w.Inserted[k] = true; return nil }); err != nil {
 			return fmt.Errorf("record submissions: %w", err)
 		}
 
-		// 4. Outcomes in input order, and what each item gained.
-		type gain struct {
-			n           int
-			first, last time.Time
-			title       string
-		}
-		gains := map[int64]*gain{}
-		seen := map[key]bool{}
-		for _, r := range srows {
-			k := key{r.item, r.fingerprint}
-			results[r.i].ItemID = r.item
-			identity := subs[r.i].Item.Identity
-			switch {
-			case !inserted[k] || seen[k]:
-				results[r.i].Outcome = takedown.SubmitDuplicate
-				continue
-			case isNew[identity] && firstOf[identity] == r.i:
-				results[r.i].Outcome = takedown.SubmitNewItem
-			default:
-				results[r.i].Outcome = takedown.SubmitMerged
-			}
-			seen[k] = true
-			if isNew[identity] {
-				continue // written whole when it was created
-			}
-			s := &subs[r.i].Submission
-			at := ts(s.SubmittedAt)
-			g := gains[r.item]
-			if g == nil {
-				g = &gain{first: at, last: at}
-				gains[r.item] = g
-			}
-			g.n++
-			g.first, g.last = minTime(g.first, at), maxTime(g.last, at)
-			if g.title == "" {
-				g.title = s.Title
-			}
-		}
+		// 4. What the items that existed gained.
+		var gains []submitplan.Gain
+		results, gains = p.Outcomes(w)
 		if len(gains) == 0 {
 			return nil
 		}
-		gIDs := make([]int64, 0, len(gains))
-		for id := range gains {
-			gIDs = append(gIDs, id)
-		}
-		slices.Sort(gIDs)
-		counts, firsts, lasts, gtitles := make([]int32, len(gIDs)), make([]time.Time, len(gIDs)), make([]time.Time, len(gIDs)), make([]string, len(gIDs))
-		for i, id := range gIDs {
-			g := gains[id]
-			counts[i], firsts[i], lasts[i], gtitles[i] = int32(g.n), g.first, g.last, g.title
+		gIDs, gCounts, gFroms, gUntils, gTitles := make([]int64, len(gains)), make([]int32, len(gains)), make([]time.Time, len(gains)), make([]time.Time, len(gains)), make([]string, len(gains))
+		for i, g := range gains {
+			gIDs[i], gCounts[i], gFroms[i], gUntils[i], gTitles[i] = g.ItemID, int32(g.Count), g.From, g.Until, g.Title
 		}
 		_, err = tx.Exec(ctx, `
 			UPDATE items SET submission_count = items.submission_count + g.n,
@@ -220,7 +129,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				last_submitted_at = greatest(items.last_submitted_at, g.last),
 				title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
 			FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
-			WHERE items.id = g.id`, gIDs, counts, firsts, lasts, gtitles)
+			WHERE items.id = g.id`, gIDs, gCounts, gFroms, gUntils, gTitles)
 		if err != nil {
 			return fmt.Errorf("update items: %w", err)
 		}
@@ -230,20 +139,6 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		return nil, translate(err, "submit")
 	}
 	return results, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // checkSubmitters checks that the operation exists and is open, and that

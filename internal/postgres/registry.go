@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,7 +52,7 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 		return err
 	}
 	op.CreatedAt = ts(db.now())
-	op.Agencies = sortedUnique(op.Agencies)
+	op.NormalizeAgencies()
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO operations (slug, name, description, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			op.Slug, op.Name, op.Description, op.Status, op.CreatedAt).Scan(&op.ID)
@@ -116,14 +115,4 @@ func (db *DB) AddParticipant(ctx context.Context, slug, code string) error {
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, op.ID, a.ID)
 	return translate(err, "add agency "+code+" to operation "+slug)
-}
-
-func sortedUnique(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	out = slices.Compact(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
 }

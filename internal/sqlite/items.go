@@ -5,89 +5,116 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/submitplan"
 )
 
-// Submit records a batch in one write transaction with prepared statements:
-// on SQLite a statement costs microseconds and there is no round trip, so
-// row by row is as fast as anything set-based here.
+// chunkRows is how many rows one multi-row statement carries: large enough
+// that the cost of a statement vanishes, small enough to stay far below
+// SQLite's limit of 32766 parameters.
+const chunkRows = 500
+
+// Submit records a batch in one write transaction with multi-row
+// statements: a few hundred rows per statement take the per-statement
+// cost of SQLite (and of database/sql) out of the per-row cost.
 func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
 	for i := range subs {
 		if err := subs[i].Validate(); err != nil {
 			return nil, err
 		}
 	}
-	results := make([]takedown.SubmitResult, len(subs))
+	p := submitplan.New(subs)
+	var results []takedown.SubmitResult
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
 			return err
 		}
-		insertItem, err := tx.PrepareContext(ctx, `INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insertItem.Close()
-		findItem, err := tx.PrepareContext(ctx, `SELECT id FROM items WHERE operation_id = ? AND identity = ?`)
-		if err != nil {
-			return err
-		}
-		defer findItem.Close()
-		insertSub, err := tx.PrepareContext(ctx, `INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
-				title, notes, tags, language, found_at, attributes, source, submitted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id, fingerprint) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer insertSub.Close()
-		touchItem, err := tx.PrepareContext(ctx, `UPDATE items SET submission_count = submission_count + 1,
-				first_submitted_at = min(first_submitted_at, ?1), last_submitted_at = max(last_submitted_at, ?1),
-				title = CASE WHEN title = '' THEN ?2 ELSE title END
-			WHERE id = ?3`)
-		if err != nil {
-			return err
-		}
-		defer touchItem.Close()
-
-		for i := range subs {
-			r, s := &subs[i].Item, &subs[i].Submission
-			at := formatTime(s.SubmittedAt)
-			// Look up first: most rows of a large import are new items,
-			// but a lookup that finds the item is cheaper than an insert
-			// that conflicts.
-			var itemID int64
-			isNew := false
-			err := findItem.QueryRowContext(ctx, operationID, r.Identity).Scan(&itemID)
-			if err == sql.ErrNoRows {
-				var res sql.Result
-				if res, err = insertItem.ExecContext(ctx, operationID, r.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, s.Title, takedown.ItemSubmitted, at, at); err == nil {
-					itemID, err = res.LastInsertId()
-				}
-				isNew = true
+		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+		// 1. The items that exist already.
+		for items := range slices.Chunk(p.Items, chunkRows) {
+			args := make([]any, 0, len(items)+1)
+			args = append(args, operationID)
+			for _, it := range items {
+				args = append(args, it.Identity)
 			}
+			err := queryEach(ctx, tx, `SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
+				var identity string
+				var id int64
+				err := rows.Scan(&identity, &id)
+				w.ItemID[identity] = id
+				return err
+			})
 			if err != nil {
-				return fmt.Errorf("record item %s: %w", r.Identity, err)
+				return fmt.Errorf("find items: %w", err)
 			}
-			tags, attrs, found := encodeSubmission(s)
-			res, err := insertSub.ExecContext(ctx, itemID, s.AgencyID, s.Fingerprint(), s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
-				s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, at)
+		}
+		// 2. New items, written whole from the plan.
+		var fresh []*submitplan.Item
+		for _, it := range p.Items {
+			if _, ok := w.ItemID[it.Identity]; !ok {
+				fresh = append(fresh, it)
+			}
+		}
+		for items := range slices.Chunk(fresh, chunkRows) {
+			args := make([]any, 0, len(items)*11)
+			for _, it := range items {
+				r := &subs[it.First].Item
+				args = append(args, operationID, it.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, it.Title, takedown.ItemSubmitted, it.Count, formatTime(it.From), formatTime(it.Until))
+			}
+			err := queryEach(ctx, tx, `INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
+				VALUES `+placeholders(len(items), 11)+` RETURNING identity, id`, args, func(rows *sql.Rows) error {
+				var identity string
+				var id int64
+				err := rows.Scan(&identity, &id)
+				w.ItemID[identity], w.NewItems[identity] = id, true
+				return err
+			})
 			if err != nil {
-				return fmt.Errorf("record submission of %s: %w", r.Identity, err)
+				return fmt.Errorf("record items: %w", err)
 			}
-			inserted, _ := res.RowsAffected()
-			results[i].ItemID = itemID
-			switch {
-			case isNew:
-				results[i].Outcome = takedown.SubmitNewItem
-			case inserted == 0:
-				results[i].Outcome = takedown.SubmitDuplicate
-			default:
-				results[i].Outcome = takedown.SubmitMerged
-				if _, err := touchItem.ExecContext(ctx, at, s.Title, itemID); err != nil {
-					return fmt.Errorf("update item %s: %w", r.Identity, err)
-				}
+		}
+		// 3. Submissions, unless known by fingerprint.
+		for start := 0; start < len(subs); start += chunkRows {
+			end := min(start+chunkRows, len(subs))
+			args := make([]any, 0, (end-start)*15)
+			for i := start; i < end; i++ {
+				s := &subs[i].Submission
+				tags, attrs, found := encodeSubmission(s)
+				args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, p.Fingerprints[i], s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
+					s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, formatTime(s.SubmittedAt))
+			}
+			err := queryEach(ctx, tx, `INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
+					title, notes, tags, language, found_at, attributes, source, submitted_at)
+				VALUES `+placeholders(end-start, 15)+` ON CONFLICT (item_id, fingerprint) DO NOTHING RETURNING item_id, fingerprint`, args, func(rows *sql.Rows) error {
+				var k submitplan.Key
+				err := rows.Scan(&k.ItemID, &k.Fingerprint)
+				w.Inserted[k] = true
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("record submissions: %w", err)
+			}
+		}
+		// 4. What the items that existed gained.
+		var gains []submitplan.Gain
+		results, gains = p.Outcomes(w)
+		if len(gains) == 0 {
+			return nil
+		}
+		touch, err := tx.PrepareContext(ctx, `UPDATE items SET submission_count = submission_count + ?,
+				first_submitted_at = min(first_submitted_at, ?), last_submitted_at = max(last_submitted_at, ?),
+				title = CASE WHEN title = '' THEN ? ELSE title END
+			WHERE id = ?`)
+		if err != nil {
+			return err
+		}
+		defer touch.Close()
+		for _, g := range gains {
+			if _, err := touch.ExecContext(ctx, g.Count, formatTime(g.From), formatTime(g.Until), g.Title, g.ItemID); err != nil {
+				return fmt.Errorf("update item %d: %w", g.ItemID, err)
 			}
 		}
 		return nil
@@ -96,6 +123,38 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		return nil, translate(err, "submit")
 	}
 	return results, nil
+}
+
+// placeholders returns "(?, ?), (?, ?)" for rows rows of cols columns, or
+// "?, ?" for one column.
+func placeholders(rows, cols int) string {
+	var b strings.Builder
+	tuple := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	if cols == 1 {
+		tuple = "?"
+	}
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+	}
+	return b.String()
+}
+
+// queryEach runs a query and calls f for each row.
+func queryEach(ctx context.Context, tx *sql.Tx, query string, args []any, f func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // checkSubmitters checks that the operation exists and is open, and that

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +60,7 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 		return err
 	}
 	op.CreatedAt = db.now().UTC().Truncate(time.Microsecond)
-	op.Agencies = sortedUnique(op.Agencies)
+	op.NormalizeAgencies()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO operations (slug, name, description, status, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			op.Slug, op.Name, op.Description, op.Status, formatTime(op.CreatedAt)).Scan(&op.ID)
@@ -135,14 +134,4 @@ func (db *DB) AddParticipant(ctx context.Context, slug, code string) error {
 	}
 	_, err = db.write.ExecContext(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, op.ID, a.ID)
 	return translate(err, "add agency "+code+" to operation "+slug)
-}
-
-func sortedUnique(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	out = slices.Compact(out)
-	if out == nil {
-		out = []string{}
-	}
-	return out
 }

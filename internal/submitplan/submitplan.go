@@ -1,0 +1,165 @@
+// Package submitplan is the storage-independent half of recording a batch
+// of submissions: which identities the batch holds, what each new item
+// starts with, and, once a backend has written the batch set-based, the
+// outcome of every submission and what each existing item gained. Both
+// backends use it, so they cannot disagree on what "merged" means.
+package submitplan
+
+import (
+	"slices"
+	"time"
+
+	"github.com/takedown-project/takedown"
+)
+
+// Item is what a batch says of one identity.
+type Item struct {
+	Identity    string
+	First       int // index of the first submission of it in the batch
+	Count       int // distinct submissions (by fingerprint)
+	From, Until time.Time
+	Title       string // first non-empty title
+}
+
+// Plan is a batch taken apart.
+type Plan struct {
+	Subs         []takedown.NewSubmission
+	Fingerprints []string
+	// Items in identity order: backends create and update items in this
+	// order, so concurrent batches lock them in the same order.
+	Items []*Item
+}
+
+// New plans subs; times are truncated to microseconds, as stored.
+func New(subs []takedown.NewSubmission) *Plan {
+	p := &Plan{Subs: subs, Fingerprints: make([]string, len(subs))}
+	byIdentity := make(map[string]*Item, len(subs))
+	seen := make(map[string]bool, len(subs))
+	for i := range subs {
+		r, s := &subs[i].Item, &subs[i].Submission
+		p.Fingerprints[i] = s.Fingerprint()
+		at := s.SubmittedAt.UTC().Truncate(time.Microsecond)
+		it := byIdentity[r.Identity]
+		if it == nil {
+			it = &Item{Identity: r.Identity, First: i, From: at, Until: at}
+			byIdentity[r.Identity] = it
+			p.Items = append(p.Items, it)
+		}
+		if key := r.Identity + "\x00" + p.Fingerprints[i]; seen[key] {
+			continue
+		} else {
+			seen[key] = true
+		}
+		it.Count++
+		it.From, it.Until = minTime(it.From, at), maxTime(it.Until, at)
+		if it.Title == "" {
+			it.Title = s.Title
+		}
+	}
+	slices.SortFunc(p.Items, func(a, b *Item) int {
+		switch {
+		case a.Identity < b.Identity:
+			return -1
+		case a.Identity > b.Identity:
+			return 1
+		}
+		return 0
+	})
+	return p
+}
+
+// Written is what a backend reports after writing the batch.
+type Written struct {
+	ItemID   map[string]int64 // identity -> item ID, for every identity of the batch
+	NewItems map[string]bool  // identities whose item this batch created
+	// Inserted holds the (item ID, fingerprint) pairs whose submission
+	// this batch stored.
+	Inserted map[Key]bool
+}
+
+// Key names a stored submission.
+type Key struct {
+	ItemID      int64
+	Fingerprint string
+}
+
+// Gain is what an item that existed before the batch gained from it.
+type Gain struct {
+	ItemID      int64
+	Count       int
+	From, Until time.Time
+	Title       string
+}
+
+// Outcomes returns the result of every submission, in input order, and the
+// gains of the items that existed before, in item ID order.
+func (p *Plan) Outcomes(w Written) ([]takedown.SubmitResult, []Gain) {
+	results := make([]takedown.SubmitResult, len(p.Subs))
+	gains := map[int64]*Gain{}
+	counted := map[Key]bool{}
+	for i := range p.Subs {
+		identity := p.Subs[i].Item.Identity
+		id := w.ItemID[identity]
+		k := Key{id, p.Fingerprints[i]}
+		results[i].ItemID = id
+		switch {
+		case !w.Inserted[k] || counted[k]:
+			results[i].Outcome = takedown.SubmitDuplicate
+			continue
+		case w.NewItems[identity] && p.first(identity) == i:
+			results[i].Outcome = takedown.SubmitNewItem
+		default:
+			results[i].Outcome = takedown.SubmitMerged
+		}
+		counted[k] = true
+		if w.NewItems[identity] {
+			continue // created whole from the plan
+		}
+		s := &p.Subs[i].Submission
+		at := s.SubmittedAt.UTC().Truncate(time.Microsecond)
+		g := gains[id]
+		if g == nil {
+			g = &Gain{ItemID: id, From: at, Until: at}
+			gains[id] = g
+		}
+		g.Count++
+		g.From, g.Until = minTime(g.From, at), maxTime(g.Until, at)
+		if g.Title == "" {
+			g.Title = s.Title
+		}
+	}
+	out := make([]Gain, 0, len(gains))
+	for _, g := range gains {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b Gain) int { return int(a.ItemID - b.ItemID) })
+	return results, out
+}
+
+// first returns the index of the first submission of identity.
+func (p *Plan) first(identity string) int {
+	i, _ := slices.BinarySearchFunc(p.Items, identity, func(it *Item, id string) int {
+		switch {
+		case it.Identity < id:
+			return -1
+		case it.Identity > id:
+			return 1
+		}
+		return 0
+	})
+	return p.Items[i].First
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
