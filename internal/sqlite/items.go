@@ -33,6 +33,35 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			return err
 		}
 		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+		// Full chunks reuse one prepared statement per query: parsing a
+		// statement of 500 rows costs as much as running it.
+		prepared := map[string]*sql.Stmt{}
+		defer func() {
+			for _, st := range prepared {
+				st.Close()
+			}
+		}()
+		queryEach := func(query string, args []any, f func(*sql.Rows) error) error {
+			st, ok := prepared[query]
+			if !ok {
+				var err error
+				if st, err = tx.PrepareContext(ctx, query); err != nil {
+					return err
+				}
+				prepared[query] = st
+			}
+			rows, err := st.QueryContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := f(rows); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}
 		// 1. The items that exist already.
 		for items := range slices.Chunk(p.Items, chunkRows) {
 			args := make([]any, 0, len(items)+1)
@@ -40,7 +69,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			for _, it := range items {
 				args = append(args, it.Identity)
 			}
-			err := queryEach(ctx, tx, `SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
+			err := queryEach(`SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
 				var identity string
 				var id int64
 				err := rows.Scan(&identity, &id)
@@ -64,7 +93,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				r := &subs[it.First].Item
 				args = append(args, operationID, it.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, it.Title, takedown.ItemSubmitted, it.Count, formatTime(it.From), formatTime(it.Until))
 			}
-			err := queryEach(ctx, tx, `INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
+			err := queryEach(`INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
 				VALUES `+placeholders(len(items), 11)+` RETURNING identity, id`, args, func(rows *sql.Rows) error {
 				var identity string
 				var id int64
@@ -86,7 +115,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, p.Fingerprints[i], s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
 					s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, formatTime(s.SubmittedAt))
 			}
-			err := queryEach(ctx, tx, `INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
+			err := queryEach(`INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
 					title, notes, tags, language, found_at, attributes, source, submitted_at)
 				VALUES `+placeholders(end-start, 15)+` ON CONFLICT (item_id, fingerprint) DO NOTHING RETURNING item_id, fingerprint`, args, func(rows *sql.Rows) error {
 				var k submitplan.Key
@@ -140,21 +169,6 @@ func placeholders(rows, cols int) string {
 		b.WriteString(tuple)
 	}
 	return b.String()
-}
-
-// queryEach runs a query and calls f for each row.
-func queryEach(ctx context.Context, tx *sql.Tx, query string, args []any, f func(*sql.Rows) error) error {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := f(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // checkSubmitters checks that the operation exists and is open, and that
