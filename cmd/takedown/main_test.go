@@ -152,7 +152,7 @@ func TestWorkflow(t *testing.T) {
 	// The API serves the same database.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := &globals{db: db, stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	g := &globals{db: db, logLevel: "info", logFormat: "text", stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
 	g.logger, _ = newLogger(io.Discard, "info", "text")
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -147,19 +147,30 @@ func schemeEnd(s string) int {
 	return -1
 }
 
-// splitPort splits "host:port" where port is all digits, minding IPv6
-// literals in brackets.
+// splitPort splits "host:port", minding IPv6 literals in brackets. A host
+// name cannot hold a colon, so the host ends at the first one; what follows
+// is the port when it is all digits, and is dropped otherwise ("a:b:c" is
+// host "a").
 func splitPort(a string) (host, port string) {
-	i := strings.LastIndexByte(a, ':')
-	if i < 0 || strings.IndexByte(a[i:], ']') >= 0 {
-		return a, ""
-	}
-	for _, c := range []byte(a[i+1:]) {
-		if c < '0' || c > '9' {
-			return a, ""
+	i := strings.IndexByte(a, ':')
+	if strings.HasPrefix(a, "[") {
+		if end := strings.IndexByte(a, ']'); end >= 0 {
+			i = strings.IndexByte(a[end:], ':')
+			if i >= 0 {
+				i += end
+			}
 		}
 	}
-	return a[:i], a[i+1:]
+	if i < 0 {
+		return a, ""
+	}
+	host, port = a[:i], strings.TrimRight(a[i+1:], ".")
+	for _, c := range []byte(port) {
+		if c < '0' || c > '9' {
+			return host, ""
+		}
+	}
+	return host, port
 }
 
 // canonicalHost lower-cases the host, trims and collapses dots, normalises
@@ -189,8 +200,13 @@ func canonicalHost(h string) (string, error) {
 		}
 	}
 	if !ascii {
-		if utf8.ValidString(h) {
-			if a, err := idnaProfile.ToASCII(h); err == nil {
+		// Only what could be a host name goes through IDNA; anything else
+		// ("%" and other punctuation) is escaped as Safe Browsing does, or
+		// IDNA could put a "%" beside hex digits and canonical forms would
+		// unescape into something else.
+		if utf8.ValidString(h) && hostLike(h) {
+			// Mapping may turn a full-width "％" into "%": check the result too.
+			if a, err := idnaProfile.ToASCII(h); err == nil && hostLike(a) {
 				h = a
 			}
 		}
@@ -201,6 +217,18 @@ func canonicalHost(h string) (string, error) {
 		return ip, nil
 	}
 	return h, nil
+}
+
+// hostLike reports whether the ASCII characters of h are those of host
+// names.
+func hostLike(h string) bool {
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if c < utf8.RuneSelf && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // idnaProfile maps Unicode host names to ASCII the way browsers look them
