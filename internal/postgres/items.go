@@ -20,14 +20,12 @@ import (
 // deadlock; submissions are inserted in input order, so their IDs follow
 // it.
 func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
-	for i := range subs {
-		if err := subs[i].Validate(); err != nil {
-			return nil, err
-		}
+	p, err := submitplan.New(subs)
+	if err != nil {
+		return nil, err
 	}
-	p := submitplan.New(subs)
 	var results []takedown.SubmitResult
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
 			return err
 		}

@@ -21,14 +21,12 @@ const chunkRows = 500
 // statements: a few hundred rows per statement take the per-statement
 // cost of SQLite (and of database/sql) out of the per-row cost.
 func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.NewSubmission) ([]takedown.SubmitResult, error) {
-	for i := range subs {
-		if err := subs[i].Validate(); err != nil {
-			return nil, err
-		}
+	p, err := submitplan.New(subs)
+	if err != nil {
+		return nil, err
 	}
-	p := submitplan.New(subs)
 	var results []takedown.SubmitResult
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
 			return err
 		}

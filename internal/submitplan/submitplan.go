@@ -30,8 +30,14 @@ type Plan struct {
 	Items []*Item
 }
 
-// New plans subs; times are truncated to microseconds, as stored.
-func New(subs []takedown.NewSubmission) *Plan {
+// New plans subs; times are truncated to microseconds, as stored. Returns
+// the EINVALID error of the first submission that fails validation.
+func New(subs []takedown.NewSubmission) (*Plan, error) {
+	for i := range subs {
+		if err := subs[i].Validate(); err != nil {
+			return nil, err
+		}
+	}
 	p := &Plan{Subs: subs, Fingerprints: make([]string, len(subs))}
 	byIdentity := make(map[string]*Item, len(subs))
 	seen := make(map[string]bool, len(subs))
@@ -65,7 +71,7 @@ func New(subs []takedown.NewSubmission) *Plan {
 		}
 		return 0
 	})
-	return p
+	return p, nil
 }
 
 // Written is what a backend reports after writing the batch.
