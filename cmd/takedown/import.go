@@ -66,6 +66,11 @@ func runImport(cmd *cobra.Command, g *globals, o *importOptions, path string) er
 	if err != nil {
 		return err
 	}
+	switch o.progress {
+	case "auto", "always", "never":
+	default:
+		return takedown.Errorf(takedown.EINVALID, "--progress %q: want auto, always or never", o.progress)
+	}
 	if format == importer.FormatAuto && path != "-" {
 		format = importer.FormatFromName(path)
 	}

@@ -224,3 +224,23 @@ func readCSV(t *testing.T, path string) [][]string {
 	}
 	return rows
 }
+
+// TestEnvironment: a TAKEDOWN_* variable sets its flag, and a flag on the
+// command line wins. Not parallel: it sets the process environment.
+func TestEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	fromEnv, fromFlag := filepath.Join(dir, "env.db"), filepath.Join(dir, "flag.db")
+	t.Setenv("TAKEDOWN_DB", fromEnv)
+	mustRun(t, "agency", "add", "env-agency", "--name", "From the environment")
+	mustRun(t, "--db", fromFlag, "agency", "add", "flag-agency", "--name", "From the flag")
+	if out := mustRun(t, "agency", "list"); !strings.Contains(out, "env-agency") || strings.Contains(out, "flag-agency") {
+		t.Errorf("TAKEDOWN_DB database lists:\n%s", out)
+	}
+	if out := mustRun(t, "--db", fromFlag, "agency", "list"); !strings.Contains(out, "flag-agency") || strings.Contains(out, "env-agency") {
+		t.Errorf("--db database lists:\n%s", out)
+	}
+	t.Setenv("TAKEDOWN_LOG_LEVEL", "loud")
+	if code, _, errOut := runTakedown(t, "", "agency", "list"); code != 1 || !strings.Contains(errOut, "log-level") {
+		t.Errorf("a bad TAKEDOWN_LOG_LEVEL: exit %d, stderr %q", code, errOut)
+	}
+}
