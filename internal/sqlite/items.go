@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -110,15 +111,16 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			for i := start; i < end; i++ {
 				s := &subs[i].Submission
 				tags, attrs, found := encodeSubmission(s)
-				args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, p.Fingerprints[i], s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
+				args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, fingerprintBytes(p.Fingerprints[i]), s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
 					s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, formatTime(s.SubmittedAt))
 			}
 			err := queryEach(`INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
 					title, notes, tags, language, found_at, attributes, source, submitted_at)
 				VALUES `+placeholders(end-start, 15)+` ON CONFLICT (item_id, fingerprint) DO NOTHING RETURNING item_id, fingerprint`, args, func(rows *sql.Rows) error {
-				var k submitplan.Key
-				err := rows.Scan(&k.ItemID, &k.Fingerprint)
-				w.Inserted[k] = true
+				var id int64
+				var fp []byte
+				err := rows.Scan(&id, &fp)
+				w.Inserted[submitplan.Key{ItemID: id, Fingerprint: hex.EncodeToString(fp)}] = true
 				return err
 			})
 			if err != nil {
@@ -201,6 +203,15 @@ func checkSubmitters(ctx context.Context, tx *sql.Tx, operationID int64, subs []
 	return nil
 }
 
+// fingerprintBytes stores a fingerprint as the bytes its hex stands for.
+func fingerprintBytes(fp string) []byte {
+	b, err := hex.DecodeString(fp)
+	if err != nil {
+		panic("fingerprint " + fp + " is not hex") // Fingerprint always is
+	}
+	return b
+}
+
 // encodeSubmission gives the stored form of tags, attributes and found_at:
 // JSON, or ” for none; NULL for no found_at.
 func encodeSubmission(s *takedown.Submission) (tags, attrs string, found any) {
@@ -222,17 +233,11 @@ const itemColumns = `i.id, i.operation_id, i.identity, i.url, i.platform, i.kind
 
 func scanItem(sc interface{ Scan(...any) error }) (*takedown.Item, error) {
 	var it takedown.Item
-	var first, last string
+	var first, last int64
 	if err := sc.Scan(&it.ID, &it.OperationID, &it.Identity, &it.URL, &it.Platform, &it.Kind, &it.Handle, &it.Title, &it.Status, &it.SubmissionCount, &first, &last); err != nil {
 		return nil, err
 	}
-	var err error
-	if it.FirstSubmittedAt, err = parseTime(first); err != nil {
-		return nil, err
-	}
-	if it.LastSubmittedAt, err = parseTime(last); err != nil {
-		return nil, err
-	}
+	it.FirstSubmittedAt, it.LastSubmittedAt = parseTime(first), parseTime(last)
 	return &it, nil
 }
 
@@ -253,8 +258,9 @@ func (db *DB) FindItem(ctx context.Context, id int64) (*takedown.Item, error) {
 	it.Submissions = []*takedown.Submission{}
 	for rows.Next() {
 		var s takedown.Submission
-		var tags, attrs, submitted string
-		var found sql.NullString
+		var tags, attrs string
+		var submitted int64
+		var found sql.NullInt64
 		if err := rows.Scan(&s.ID, &s.ItemID, &s.AgencyID, &s.Agency, &s.RawInput, &s.DeclaredKind, &s.DeclaredPlatform, &s.DeclaredHandle,
 			&s.Title, &s.Notes, &tags, &s.Language, &found, &attrs, &s.Source, &submitted); err != nil {
 			return nil, translate(err, "find item submissions")
@@ -263,15 +269,10 @@ func (db *DB) FindItem(ctx context.Context, id int64) (*takedown.Item, error) {
 			return nil, err
 		}
 		if found.Valid {
-			t, err := parseTime(found.String)
-			if err != nil {
-				return nil, translate(err, "find item submissions")
-			}
+			t := parseTime(found.Int64)
 			s.FoundAt = &t
 		}
-		if s.SubmittedAt, err = parseTime(submitted); err != nil {
-			return nil, translate(err, "find item submissions")
-		}
+		s.SubmittedAt = parseTime(submitted)
 		it.Submissions = append(it.Submissions, &s)
 	}
 	return it, translate(rows.Err(), "find item submissions")

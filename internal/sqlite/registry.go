@@ -43,13 +43,11 @@ func (db *DB) agencies(ctx context.Context, where string, args ...any) ([]*taked
 	var as []*takedown.Agency
 	for rows.Next() {
 		var a takedown.Agency
-		var created string
+		var created int64
 		if err := rows.Scan(&a.ID, &a.Code, &a.Name, &a.Country, &created); err != nil {
 			return nil, translate(err, "list agencies")
 		}
-		if a.CreatedAt, err = parseTime(created); err != nil {
-			return nil, translate(err, "list agencies")
-		}
+		a.CreatedAt = parseTime(created)
 		as = append(as, &a)
 	}
 	return as, translate(rows.Err(), "list agencies")
@@ -107,13 +105,12 @@ func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*tak
 	var ops []*takedown.Operation
 	for rows.Next() {
 		var op takedown.Operation
-		var created, agencies string
+		var created int64
+		var agencies string
 		if err := rows.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &created, &agencies); err != nil {
 			return nil, translate(err, "list operations")
 		}
-		if op.CreatedAt, err = parseTime(created); err != nil {
-			return nil, translate(err, "list operations")
-		}
+		op.CreatedAt = parseTime(created)
 		op.Agencies = []string{}
 		if agencies != "" {
 			op.Agencies = strings.Split(agencies, ",")

@@ -1,14 +1,14 @@
 -- The registry: agencies, operations and who takes part, items under their
 -- canonical identity, and every submission of them.
--- Times are TEXT in UTC, 2006-01-02T15:04:05.000000Z: fixed width, so they
--- sort as they compare.
+-- Times are INTEGER microseconds since 1970 (UTC). Fingerprints are the 16
+-- bytes of takedown.Submission.Fingerprint.
 
 CREATE TABLE agencies (
 	id         INTEGER PRIMARY KEY,
 	code       TEXT NOT NULL UNIQUE,
 	name       TEXT NOT NULL,
 	country    TEXT NOT NULL DEFAULT '',
-	created_at TEXT NOT NULL
+	created_at INTEGER NOT NULL
 );
 
 CREATE TABLE operations (
@@ -17,7 +17,7 @@ CREATE TABLE operations (
 	name        TEXT NOT NULL,
 	description TEXT NOT NULL DEFAULT '',
 	status      TEXT NOT NULL,
-	created_at  TEXT NOT NULL
+	created_at  INTEGER NOT NULL
 );
 
 CREATE TABLE operation_agencies (
@@ -37,8 +37,8 @@ CREATE TABLE items (
 	title              TEXT NOT NULL DEFAULT '',
 	status             TEXT NOT NULL,
 	submission_count   INTEGER NOT NULL,
-	first_submitted_at TEXT NOT NULL,
-	last_submitted_at  TEXT NOT NULL,
+	first_submitted_at INTEGER NOT NULL,
+	last_submitted_at  INTEGER NOT NULL,
 	UNIQUE (operation_id, identity)
 );
 -- Lists page newest first within an operation, optionally by one filter.
@@ -51,7 +51,7 @@ CREATE TABLE submissions (
 	id                INTEGER PRIMARY KEY,
 	item_id           INTEGER NOT NULL REFERENCES items (id),
 	agency_id         INTEGER NOT NULL REFERENCES agencies (id),
-	fingerprint       TEXT NOT NULL,
+	fingerprint       BLOB NOT NULL,
 	raw_input         TEXT NOT NULL,
 	declared_kind     TEXT NOT NULL DEFAULT '',
 	declared_platform TEXT NOT NULL DEFAULT '',
@@ -60,10 +60,10 @@ CREATE TABLE submissions (
 	notes             TEXT NOT NULL DEFAULT '',
 	tags              TEXT NOT NULL DEFAULT '',   -- JSON array, '' for none
 	language          TEXT NOT NULL DEFAULT '',
-	found_at          TEXT,
+	found_at          INTEGER,
 	attributes        TEXT NOT NULL DEFAULT '',   -- JSON object, '' for none
 	source            TEXT NOT NULL,
-	submitted_at      TEXT NOT NULL,
+	submitted_at      INTEGER NOT NULL,
 	-- One agency's identical report of an item is one submission.
 	UNIQUE (item_id, fingerprint)
 );
