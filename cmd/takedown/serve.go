@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -90,7 +91,7 @@ func serve(ctx context.Context, g *globals, o *serveOptions) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
 	g.logger.Info("serving", "addr", "http://"+addr, "db", redactDSN(g.db), "jobs", o.jobs)
