@@ -15,6 +15,8 @@ const (
 	EUNAUTHORIZED = "unauthorized" // the caller is not authenticated
 	EFORBIDDEN    = "forbidden"    // the caller may not do this
 	EUNAVAILABLE  = "unavailable"  // a dependency (database, queue) cannot be reached now
+	ERATELIMITED  = "rate_limited" // too many attempts; wait and try again
+	ETOOLARGE     = "too_large"    // the request or a field of it is larger than allowed
 )
 
 // Error is an application error: a code the program can act on and a

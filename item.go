@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,8 +60,9 @@ const (
 	ItemSubmitted ItemStatus = "submitted"
 )
 
-// ItemStatuses lists every status, in flow order.
-var ItemStatuses = []ItemStatus{ItemSubmitted}
+// ItemStatuses lists every status, in flow order (the verification
+// statuses are in verification.go).
+var ItemStatuses = []ItemStatus{ItemSubmitted, ItemReferred, ItemOnline, ItemOffline, ItemConfirmed, ItemReinstated}
 
 // Recognition is what the recogniser makes of a URL: the item's canonical
 // identity and what it is.
@@ -87,6 +89,13 @@ type Item struct {
 	Handle      string     `json:"handle,omitempty"`
 	Title       string     `json:"title,omitempty"` // the first title any submission gave
 	Status      ItemStatus `json:"status"`
+	// Provider is the provider the item was attributed to, "" while it
+	// is not (yet): the unattributed queue. Attribution says how.
+	Provider    string `json:"provider,omitempty"`
+	Attribution string `json:"attribution,omitempty"`
+	// Verification is where the item stands in verification, for a
+	// single item's readers (not in lists).
+	Verification *Verification `json:"verification,omitempty"`
 
 	SubmissionCount  int       `json:"submission_count"`
 	FirstSubmittedAt time.Time `json:"first_submitted_at"`
@@ -94,6 +103,9 @@ type Item struct {
 
 	// Submissions are filled by FindItem, oldest first; nil in lists.
 	Submissions []*Submission `json:"submissions,omitempty"`
+	// Hold says whether a deconfliction hold covers the item now, and,
+	// to those who may know, which; nil when none does.
+	Hold *HoldNotice `json:"hold,omitempty"`
 }
 
 // Submission is one agency's report of an item: who, when, with what raw
@@ -121,6 +133,15 @@ type Submission struct {
 
 	Source      string    `json:"source"` // "api", "import:FILE", ...
 	SubmittedAt time.Time `json:"submitted_at"`
+
+	// Shared lets every agency of the operation read the notes and
+	// attributes; otherwise only the submitting agency, the coordinators
+	// and the auditors do. It is no part of the fingerprint: sharing is
+	// who may read, not what was reported.
+	Shared bool `json:"shared"`
+	// Redacted says that notes and attributes were withheld from the
+	// reader (Actor.Redact).
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Fingerprint identifies a submission's content: the same agency reporting
@@ -148,6 +169,30 @@ func (s *Submission) Fingerprint() string {
 type NewSubmission struct {
 	Item       Recognition
 	Submission Submission
+
+	// fingerprint caches Submission.Fingerprint once Prepare has run.
+	fingerprint string
+}
+
+// Prepare validates n and computes its submission's fingerprint ahead of
+// Submit, so that a producer on another goroutine (the importer's parser)
+// takes that work off the single database writer. n must not change
+// afterwards.
+func (n *NewSubmission) Prepare() error {
+	if err := n.Validate(); err != nil {
+		return err
+	}
+	n.fingerprint = n.Submission.Fingerprint()
+	return nil
+}
+
+// Fingerprint returns the fingerprint of n's submission: the one Prepare
+// computed, else a fresh one.
+func (n *NewSubmission) Fingerprint() string {
+	if n.fingerprint != "" {
+		return n.fingerprint
+	}
+	return n.Submission.Fingerprint()
 }
 
 // SubmitOutcome says what recording one submission did.
@@ -173,8 +218,12 @@ type ItemFilter struct {
 	Agency      string     // items with at least one submission by this agency code
 	Status      ItemStatus //
 	Text        string     // case-insensitive substring of handle, URL or title
-	Cursor      string     // from a previous page's NextCursor
-	Limit       int        // 1..MaxPageSize; 0 means DefaultPageSize
+	Provider    string     // items attributed to this provider
+	// Unattributed selects items attributed to no provider: the queue
+	// an operator resolves by hand.
+	Unattributed bool
+	Cursor       string // from a previous page's NextCursor
+	Limit        int    // 1..MaxPageSize; 0 means DefaultPageSize
 }
 
 const (
@@ -199,20 +248,57 @@ type ItemService interface {
 	// on error nothing is recorded.
 	Submit(ctx context.Context, operationID int64, subs []NewSubmission) ([]SubmitResult, error)
 
-	// FindItem returns an item with its submissions. Returns ENOTFOUND if
-	// there is none.
+	// FindItem returns an item with its submissions and the notice of
+	// the holds that cover it now, unredacted. Returns ENOTFOUND if there
+	// is none.
 	FindItem(ctx context.Context, id int64) (*Item, error)
 
-	// ListItems returns a page of items of f.OperationID, newest first.
-	// Returns EINVALID for a malformed cursor or filter.
+	// ListItems returns a page of items of f.OperationID, newest first,
+	// each with the notice of the holds that cover it now. Returns
+	// EINVALID for a malformed cursor or filter.
 	ListItems(ctx context.Context, f ItemFilter) (*ItemPage, error)
+
+	// SetAttributions records which provider each item goes to ("" for
+	// none found: the item joins the unattributed queue) and how.
+	// Returns EINVALID for an unknown provider.
+	SetAttributions(ctx context.Context, as []ItemAttribution) error
 }
 
-// Store is everything a storage backend provides.
+// ItemAttribution is the provider an item goes to, and how that was found:
+// "platform", "domain example.org", "network AS64500", "by hand", or, with
+// no provider, "none: " and why.
+type ItemAttribution struct {
+	ItemID   int64  `json:"item_id"`
+	Provider string `json:"provider"`
+	Via      string `json:"via"`
+}
+
+// Stored returns the attribution as stored: never an empty Via, which
+// means "not yet attributed".
+func (a ItemAttribution) Stored() ItemAttribution {
+	switch {
+	case a.Provider == "" && !strings.HasPrefix(a.Via, "none"):
+		a.Via = "none"
+	case a.Provider != "" && a.Via == "":
+		a.Via = "by hand"
+	}
+	return a
+}
+
+// Store is everything a storage backend provides. Every change it makes
+// is recorded in the audit chain, in the same transaction, as done by the
+// Actor in the context (ActorFrom).
 type Store interface {
 	OperationService
 	AgencyService
 	ItemService
+	UserService
+	ProviderService
+	HoldService
+	ReferralService
+	AuditService
+	NotificationService
+	VerificationService
 	Close() error
 }
 
@@ -236,6 +322,54 @@ func (n *NewSubmission) Validate() error {
 		return Errorf(EINVALID, "unknown platform %q", r.Platform)
 	case !ValidKind(r.Kind):
 		return Errorf(EINVALID, "unknown kind %q", r.Kind)
+	}
+	return s.validateSizes()
+}
+
+// Bounds on a submission's free text: generous for what analysts write,
+// small enough that no field can bloat the database or a page.
+const (
+	MaxTitleLength      = 1000
+	MaxNotesLength      = 10000
+	MaxTags             = 50
+	MaxTagLength        = 100
+	MaxAttributes       = 100
+	MaxAttributeKey     = 100
+	MaxAttributeValue   = 10000
+	MaxShortFieldLength = 200 // declared handle, platform, kind, language
+)
+
+func (s *Submission) validateSizes() error {
+	tooLong := func(field string, n, max int) error {
+		return Errorf(EINVALID, "%s is %d characters long, more than the %d allowed", field, n, max)
+	}
+	switch {
+	case len(s.Title) > MaxTitleLength:
+		return tooLong("title", len(s.Title), MaxTitleLength)
+	case len(s.Notes) > MaxNotesLength:
+		return tooLong("notes", len(s.Notes), MaxNotesLength)
+	case len(s.Tags) > MaxTags:
+		return Errorf(EINVALID, "%d tags, more than the %d allowed", len(s.Tags), MaxTags)
+	case len(s.Attributes) > MaxAttributes:
+		return Errorf(EINVALID, "%d attributes, more than the %d allowed", len(s.Attributes), MaxAttributes)
+	}
+	for field, v := range map[string]string{"declared handle": s.DeclaredHandle, "declared platform": s.DeclaredPlatform, "declared kind": s.DeclaredKind, "language": s.Language} {
+		if len(v) > MaxShortFieldLength {
+			return tooLong(field, len(v), MaxShortFieldLength)
+		}
+	}
+	for _, t := range s.Tags {
+		if len(t) > MaxTagLength {
+			return tooLong("a tag", len(t), MaxTagLength)
+		}
+	}
+	for k, v := range s.Attributes {
+		if len(k) > MaxAttributeKey {
+			return tooLong("an attribute's name", len(k), MaxAttributeKey)
+		}
+		if len(v) > MaxAttributeValue {
+			return tooLong("attribute "+k, len(v), MaxAttributeValue)
+		}
 	}
 	return nil
 }

@@ -80,3 +80,24 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+func TestPrepare(t *testing.T) {
+	t.Parallel()
+	n := NewSubmission{
+		Item:       Recognition{Identity: "telegram:x_example", Canonical: "https://t.me/x_example", Platform: PlatformTelegram, Kind: KindChannel},
+		Submission: Submission{AgencyID: 1, RawInput: "https://t.me/x_example", Notes: "n"},
+	}
+	if err := n.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := n.Fingerprint(), n.Submission.Fingerprint(); got != want {
+		t.Errorf("prepared fingerprint %s, want %s", got, want)
+	}
+	bad := NewSubmission{Submission: Submission{AgencyID: 1}}
+	if err := bad.Prepare(); ErrorCode(err) != EINVALID {
+		t.Errorf("Prepare of a submission without URL: %v, want an EINVALID error", err)
+	}
+	if bad.fingerprint != "" {
+		t.Error("Prepare fingerprinted a submission that failed validation")
+	}
+}

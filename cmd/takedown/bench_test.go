@@ -36,18 +36,7 @@ func BenchmarkImport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	backends := []struct {
-		name string
-		dsn  func(b *testing.B, i int) string
-	}{
-		{"sqlite", func(b *testing.B, i int) string { return filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.db", i)) }},
-	}
-	if url := os.Getenv("TAKEDOWN_TEST_DATABASE_URL"); url != "" {
-		backends = append(backends, struct {
-			name string
-			dsn  func(b *testing.B, i int) string
-		}{"postgres", func(b *testing.B, i int) string { return freshSchema(b, url) }})
-	}
+	backends := benchBackends()
 	for _, be := range backends {
 		b.Run(fmt.Sprintf("%s/rows=%d", be.name, rows), func(b *testing.B) {
 			var elapsed time.Duration
@@ -71,6 +60,22 @@ func BenchmarkImport(b *testing.B) {
 			b.ReportMetric(float64(rows)*float64(i)/elapsed.Seconds(), "rows/s")
 		})
 	}
+}
+
+// benchBackend makes a fresh database for round i of a benchmark.
+type benchBackend struct {
+	name string
+	dsn  func(b *testing.B, i int) string
+}
+
+// benchBackends are SQLite and, when TAKEDOWN_TEST_DATABASE_URL is set,
+// PostgreSQL: benchmarks run them side by side.
+func benchBackends() []benchBackend {
+	bs := []benchBackend{{"sqlite", func(b *testing.B, i int) string { return filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.db", i)) }}}
+	if url := os.Getenv("TAKEDOWN_TEST_DATABASE_URL"); url != "" {
+		bs = append(bs, benchBackend{"postgres", func(b *testing.B, i int) string { return freshSchema(b, url) }})
+	}
+	return bs
 }
 
 // freshSchema creates an empty schema in the test database and returns a

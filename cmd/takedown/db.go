@@ -42,11 +42,20 @@ func openDatabase(ctx context.Context, g *globals) (database, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// migrate brings the schema up to date and gives a new database the
+// built-in provider directory.
+func migrate(ctx context.Context, db database) error {
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return seedDirectory(ctx, db)
 }
 
 // redactDSN hides the password of a database URL for logs.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ type importOptions struct {
 	errors    string
 	progress  string
 	batchSize int
+	columns   []string
 }
 
 func newImportCommand(g *globals) *cobra.Command {
@@ -36,13 +39,21 @@ found_at; any other column is kept as an attribute) or a JSON Lines file (one
 object per line with the same keys), recognises every URL, and records one
 submission per row under the item of its canonical identity.
 
+Column names (and JSON keys) are compared without regard to case, spaces,
+hyphens, dots and underscores, with camelCase split ("Date found" and
+dateFound are date_found), and these other names are understood when no
+column has the field's own name:
+` + importer.AliasHelp() + `Two columns that both look like one field are an error, never a guess;
+--columns says which column holds a field when the names do not tell.
+
 The file is streamed: its size does not matter. Bad rows are reported with
 their line number and reason and do not stop the import; --errors FILE writes
 them as CSV. Importing the same file again adds nothing.
 
 "-" reads standard input.`,
 		Example: `  takedown import --operation rad-2026-11 --agency nl-iru examples/agency-a.csv
-  takedown import --operation rad-2026-11 --agency be-iru --errors rejected.csv examples/agency-b.jsonl`,
+  takedown import --operation rad-2026-11 --agency be-iru --errors rejected.csv examples/agency-b.jsonl
+  takedown import --operation rad-2026-11 --agency de-iru --columns 'url=Adresse,notes=Bemerkung,found_at="Date seen"' funde.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runImport(cmd, g, o, args[0])
@@ -54,7 +65,10 @@ them as CSV. Importing the same file again adds nothing.
 	f.StringVar(&o.format, "format", "auto", "input format: auto, csv or jsonl (auto: by file extension, else by content)")
 	f.StringVar(&o.errors, "errors", "", "write rejected rows to this CSV file (line,reason,raw)")
 	f.StringVar(&o.progress, "progress", "auto", "progress bar: auto (on a terminal), always or never")
-	f.IntVar(&o.batchSize, "batch-size", 2000, "rows per database transaction")
+	f.IntVar(&o.batchSize, "batch-size", importer.DefaultBatchSize, "rows per database transaction")
+	// A string array, not a slice: pflag would split a slice as CSV and
+	// refuse found_at="Date seen", whose quotes ParseColumns understands.
+	f.StringArrayVar(&o.columns, "columns", nil, "the column that holds a field, whatever its name: `FIELD=COLUMN`[,...], e.g. url=Adresse,found_at=\"Date seen\"; fields: "+strings.Join(importer.Fields(), ", "))
 	_ = cmd.MarkFlagRequired("operation")
 	_ = cmd.MarkFlagRequired("agency")
 	return cmd
@@ -71,24 +85,10 @@ func runImport(cmd *cobra.Command, g *globals, o *importOptions, path string) er
 	default:
 		return takedown.Errorf(takedown.EINVALID, "--progress %q: want auto, always or never", o.progress)
 	}
-	if format == importer.FormatAuto && path != "-" {
-		format = importer.FormatFromName(path)
+	columns, err := importer.ParseColumns(o.columns)
+	if err != nil {
+		return err
 	}
-	var in io.Reader = g.stdin
-	var size int64 = -1
-	source := "import:stdin"
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return takedown.Errorf(takedown.EINVALID, "cannot open %s: %v", path, err)
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			size = st.Size()
-		}
-		in, source = f, "import:"+filepath.Base(path)
-	}
-
 	db, err := openDatabase(ctx, g)
 	if err != nil {
 		return err
@@ -102,67 +102,19 @@ func runImport(cmd *cobra.Command, g *globals, o *importOptions, path string) er
 	if err != nil {
 		return err
 	}
-
-	// Rejects go to the terminal (the first few) and to --errors (all).
-	var rejectFile *bufio.Writer
-	var rejects *importer.RejectWriter
-	if o.errors != "" {
-		f, err := os.Create(o.errors)
-		if err != nil {
-			return fmt.Errorf("create %s: %w", o.errors, err)
-		}
-		defer f.Close()
-		rejectFile = bufio.NewWriter(f)
-		rejects = importer.NewRejectWriter(rejectFile)
-	}
-	const shownRejects = 20
-	var rejected int64
-	bar := newProgress(g.stderr, o.progress, size)
-	start := time.Now()
-	sum, err := importer.Import(ctx, db, in, importer.Options{
-		OperationID: op.ID,
-		AgencyID:    agency.ID,
-		Source:      source,
-		Format:      format,
-		Recognize:   canon.Recognize,
-		BatchSize:   o.batchSize,
-		Progress:    bar.update,
-		Reject: func(r importer.Reject) {
-			rejected++
-			if rejected <= shownRejects {
-				bar.println(fmt.Sprintf("line %d: %s", r.Line, r.Reason))
-			}
-			if rejects != nil {
-				rejects.Write(r)
-			}
-		},
+	sum, elapsed, err := importFile(ctx, g, db, importJob{
+		op: op, agency: agency, path: path, format: format, columns: columns,
+		batchSize: o.batchSize, progress: o.progress, errorsPath: o.errors, shownRejects: 20,
 	})
-	bar.finish(err == nil)
-	if rejects != nil {
-		if ferr := rejects.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("write %s: %w", o.errors, ferr)
-		}
-		if ferr := rejectFile.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("write %s: %w", o.errors, ferr)
-		}
-	}
-	elapsed := time.Since(start)
-	if sum.NewItems > 0 {
-		// Fresh planner statistics keep item lists fast; a worker (or
-		// serve) runs the refresh in the background.
-		if qerr := db.Enqueue(ctx, jobs.AnalyzeArgs{}); qerr != nil && err == nil {
-			err = fmt.Errorf("import done, but queueing the statistics refresh failed: %w", qerr)
-		}
-	}
-	if rejected > shownRejects {
-		more := fmt.Sprintf("... and %d more rejected rows", rejected-shownRejects)
-		if o.errors == "" {
-			more += " (use --errors FILE to keep them all)"
-		}
-		fmt.Fprintln(g.stderr, more)
+	for _, c := range sum.UnusedColumns {
+		fmt.Fprintf(g.stderr, "warning: --columns %s: no object in the file has that key\n", c)
 	}
 	w := g.stdout
-	fmt.Fprintf(w, "import of %s into %s as %s", source[len("import:"):], op.Slug, agency.Code)
+	name := "stdin"
+	if path != "-" {
+		name = filepath.Base(path)
+	}
+	fmt.Fprintf(w, "import of %s into %s as %s", name, op.Slug, agency.Code)
 	if err != nil {
 		fmt.Fprintf(w, " stopped early; what was read before the error is stored\n")
 	} else {
@@ -177,4 +129,114 @@ func runImport(cmd *cobra.Command, g *globals, o *importOptions, path string) er
 		fmt.Fprintf(w, "  rejected rows written to %s\n", o.errors)
 	}
 	return err
+}
+
+// importJob is one file to import, as the import command and the demo
+// give it.
+type importJob struct {
+	op     *takedown.Operation
+	agency *takedown.Agency
+	// path is a file, or "-" for standard input.
+	path      string
+	format    importer.Format // FormatAuto: by file name, else content
+	columns   map[string]string
+	batchSize int
+	progress  string // auto, always or never
+	// errorsPath, when set, receives every rejected row as CSV.
+	errorsPath string
+	// shownRejects is how many rejected rows are printed as they come.
+	shownRejects int
+	// label names the progress bar; "" means "import".
+	label string
+}
+
+// importFile imports one file with a progress bar on a terminal, and
+// queues a refresh of the planner's statistics when it added items.
+func importFile(ctx context.Context, g *globals, db database, job importJob) (importer.Summary, time.Duration, error) {
+	format := job.format
+	if format == "" {
+		format = importer.FormatAuto
+	}
+	if format == importer.FormatAuto && job.path != "-" {
+		format = importer.FormatFromName(job.path)
+	}
+	var in io.Reader = g.stdin
+	var size int64 = -1
+	source := "import:stdin"
+	if job.path != "-" {
+		f, err := os.Open(job.path)
+		if err != nil {
+			return importer.Summary{}, 0, takedown.Errorf(takedown.EINVALID, "cannot open %s: %v", job.path, err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		in, source = f, "import:"+filepath.Base(job.path)
+	}
+
+	// Rejects go to the terminal (the first few) and to the errors file
+	// (all).
+	var rejectFile *bufio.Writer
+	var rejects *importer.RejectWriter
+	if job.errorsPath != "" {
+		f, err := os.Create(job.errorsPath)
+		if err != nil {
+			return importer.Summary{}, 0, fmt.Errorf("create %s: %w", job.errorsPath, err)
+		}
+		defer f.Close()
+		rejectFile = bufio.NewWriter(f)
+		rejects = importer.NewRejectWriter(rejectFile)
+	}
+	var rejected int64
+	label := job.label
+	if label == "" {
+		label = "import"
+	}
+	bar := newProgress(g.stderr, job.progress, label, size)
+	start := time.Now()
+	sum, err := importer.Import(ctx, db, in, importer.Options{
+		OperationID: job.op.ID,
+		AgencyID:    job.agency.ID,
+		Source:      source,
+		Format:      format,
+		Columns:     job.columns,
+		Recognize:   canon.Recognize,
+		BatchSize:   job.batchSize,
+		Progress:    bar.update,
+		Reject: func(r importer.Reject) {
+			rejected++
+			if rejected <= int64(job.shownRejects) {
+				bar.println(fmt.Sprintf("line %d: %s", r.Line, r.Reason))
+			}
+			if rejects != nil {
+				rejects.Write(r)
+			}
+		},
+	})
+	bar.finish(err == nil)
+	if rejects != nil {
+		if ferr := rejects.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("write %s: %w", job.errorsPath, ferr)
+		}
+		if ferr := rejectFile.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("write %s: %w", job.errorsPath, ferr)
+		}
+	}
+	elapsed := time.Since(start)
+	if sum.NewItems > 0 {
+		// Fresh planner statistics keep item lists fast; a worker (or
+		// serve) runs the refresh in the background.
+		if qerr := db.Enqueue(ctx, jobs.AnalyzeArgs{}); qerr != nil && err == nil {
+			err = fmt.Errorf("import done, but queueing the statistics refresh failed: %w", qerr)
+		}
+	}
+	if shown := int64(job.shownRejects); rejected > shown && shown > 0 {
+		more := fmt.Sprintf("... and %d more rejected rows", rejected-shown)
+		if job.errorsPath == "" {
+			more += " (use --errors FILE to keep them all)"
+		}
+		fmt.Fprintln(g.stderr, more)
+	}
+	return sum, elapsed, err
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -95,6 +96,9 @@ the command line wins over the environment.`,
 				return err
 			}
 			g.logger = logger
+			// The command line has the database itself: what it changes
+			// is recorded as done by the operating-system user.
+			cmd.SetContext(takedown.WithActor(cmd.Context(), &takedown.Actor{Via: takedown.ViaCLI, Name: osUser()}))
 			return nil
 		},
 	}
@@ -138,8 +142,29 @@ the command line wins over the environment.`,
 		newServeCommand(g),
 		newWorkerCommand(g),
 		newSampleCommand(g),
+		newSimnetCommand(g),
+		newDemoCommand(g),
+		newUserCommand(g),
+		newTokenCommand(g),
+		newProviderCommand(g),
+		newHoldCommand(g),
+		newReferCommand(g),
+		newReferralsCommand(g),
+		newProbeCommand(g),
+		newAuditCommand(g),
 	)
 	return root
+}
+
+// osUser names who runs the command, for the audit chain.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
 }
 
 // bindEnvironment sets every flag that was not given on the command line

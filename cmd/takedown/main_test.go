@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // takedown runs the program's command line in-process and returns its exit
@@ -149,7 +151,9 @@ func TestWorkflow(t *testing.T) {
 		t.Errorf("the example channel: %v, want 4 submissions (2 from A, 1 from B, 1 from stdin)", channel)
 	}
 
-	// The API serves the same database.
+	// The API serves the same database, to a user with a token.
+	mustRun(t, "--db", db, "user", "add", "reader-a", "--roles", "analyst", "--agency", "aa-iru", "--no-password")
+	token := strings.TrimSpace(mustRun(t, "--db", db, "token", "create", "--user", "reader-a", "--expires", "1d"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	g := &globals{db: db, logLevel: "info", logFormat: "text", stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
@@ -167,7 +171,12 @@ func TestWorkflow(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
 	}
-	resp, err := http.Get("http://" + addr + "/api/v1/operations/rad-example/items?platform=telegram&kind=channel")
+	if resp, err := http.Get("http://" + addr + "/api/v1/operations/rad-example/items"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the API without a token: %v %v, want 401", resp.Status, err)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/operations/rad-example/items?platform=telegram&kind=channel", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +252,140 @@ func TestEnvironment(t *testing.T) {
 	if code, _, errOut := runTakedown(t, "", "agency", "list"); code != 1 || !strings.Contains(errOut, "log-level") {
 		t.Errorf("a bad TAKEDOWN_LOG_LEVEL: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// TestImportColumns: an agency's own column names, through aliases and
+// through --columns, and the errors that say what to do when neither fits.
+func TestImportColumns(t *testing.T) {
+	t.Parallel()
+	type stored struct {
+		RawInput       string            `json:"raw_input"`
+		DeclaredKind   string            `json:"declared_kind"`
+		DeclaredHandle string            `json:"declared_handle"`
+		Notes          string            `json:"notes"`
+		FoundAt        string            `json:"found_at"`
+		Attributes     map[string]string `json:"attributes"`
+	}
+	tests := []struct {
+		name       string
+		file, in   string
+		args       []string
+		wantCode   int
+		wantStderr []string // substrings
+		want       []stored
+	}{{
+		name: "aliases",
+		file: "funde.csv",
+		in:   "Link;Type;Account;Comment;Date found\nhttps://t.me/example_news_relay;channel;example_news_relay;seen twice;2026-11-20\n",
+		want: []stored{{RawInput: "https://t.me/example_news_relay", DeclaredKind: "channel", DeclaredHandle: "example_news_relay", Notes: "seen twice", FoundAt: "2026-11-20T00:00:00Z"}},
+	}, {
+		name: "--columns in CSV",
+		file: "funde.csv",
+		in:   "Adresse;Bemerkung;Date seen;Link\nhttps://t.me/example_news_relay;gesehen;2026-11-20;https://t.me/other_relay\n",
+		args: []string{"--columns", `url=Adresse,notes=Bemerkung,found_at="Date seen"`},
+		want: []stored{{RawInput: "https://t.me/example_news_relay", Notes: "gesehen", FoundAt: "2026-11-20T00:00:00Z", Attributes: map[string]string{"link": "https://t.me/other_relay"}}},
+	}, {
+		name: "--columns repeated, as the shell leaves it",
+		file: "funde.csv",
+		in:   "Adresse;Date seen\nhttps://t.me/example_news_relay;2026-11-20\n",
+		args: []string{"--columns", "url=Adresse", "--columns", "found_at=Date seen"},
+		want: []stored{{RawInput: "https://t.me/example_news_relay", FoundAt: "2026-11-20T00:00:00Z"}},
+	}, {
+		name:       "--columns in JSON Lines, with a misspelt key",
+		file:       "funde.jsonl",
+		in:         `{"Adresse": "https://t.me/example_news_relay", "Bemerkung": "gesehen"}` + "\n",
+		args:       []string{"--columns", "url=Adresse,notes=Bemerkungen"},
+		wantStderr: []string{"warning: --columns notes=Bemerkungen: no object in the file has that key"},
+		want:       []stored{{RawInput: "https://t.me/example_news_relay", Attributes: map[string]string{"Bemerkung": "gesehen"}}},
+	}, {
+		name:       "no url column",
+		file:       "funde.csv",
+		in:         "Adresse;Bemerkung\nhttps://t.me/example_news_relay;x\n",
+		wantCode:   1,
+		wantStderr: []string{`the header has no url column (columns: "Adresse", "Bemerkung")`, "--columns url=NAME"},
+	}, {
+		name:       "ambiguous aliases",
+		file:       "funde.csv",
+		in:         "Link,URL address\nhttps://t.me/example_news_relay,https://t.me/example_news_relay\n",
+		wantCode:   1,
+		wantStderr: []string{`line 1: columns "Link" and "URL address" both look like the url column; use --columns to say which`},
+	}, {
+		name:       "mapped column not in the header",
+		file:       "funde.csv",
+		in:         "Link\nhttps://t.me/example_news_relay\n",
+		args:       []string{"--columns", "url=Adresse"},
+		wantCode:   1,
+		wantStderr: []string{`line 1: --columns url=Adresse: the header has no such column (columns: "Link")`},
+	}, {
+		name:       "unknown field",
+		file:       "funde.csv",
+		in:         "Link\nhttps://t.me/example_news_relay\n",
+		args:       []string{"--columns", "adress=Link"},
+		wantCode:   1,
+		wantStderr: []string{`unknown field "adress"`, "url, kind, platform, handle, title, notes, tags, language, found_at"},
+	}, {
+		name:       "malformed pair",
+		file:       "funde.csv",
+		in:         "Link\nhttps://t.me/example_news_relay\n",
+		args:       []string{"--columns", "url"},
+		wantCode:   1,
+		wantStderr: []string{`--columns: "url" is not FIELD=COLUMN`},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			db := filepath.Join(dir, "takedown.db")
+			mustRun(t, "--db", db, "agency", "add", "de-iru", "--name", "Unit D")
+			mustRun(t, "--db", db, "operation", "create", "rad-cols", "--name", "Columns", "--agencies", "de-iru")
+			path := filepath.Join(dir, tt.file)
+			if err := os.WriteFile(path, []byte(tt.in), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"--db", db, "import", "--operation", "rad-cols", "--agency", "de-iru", "--progress", "never"}, tt.args...)
+			code, out, errOut := runTakedown(t, "", append(args, path)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr %q, want it to mention %q", errOut, s)
+				}
+			}
+			if code != 0 {
+				return
+			}
+			if got := summary(t, out); got["rows read"] != len(tt.want) || got["rows rejected"] != 0 {
+				t.Errorf("summary %v, want %d rows and no rejects\n%s", got, len(tt.want), out)
+			}
+			var got []stored
+			list := mustRun(t, "--db", db, "items", "list", "--operation", "rad-cols", "--json")
+			for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+				var it struct{ ID int64 }
+				if err := json.Unmarshal([]byte(line), &it); err != nil {
+					t.Fatalf("items list --json line %q: %v", line, err)
+				}
+				var item struct{ Submissions []stored }
+				if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "items", "show", fmt.Sprint(it.ID))), &item); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, item.Submissions...)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("stored submissions mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// runMainEnv makes the test binary run takedown's main instead of the
+// tests: crash tests start it as a real child process and kill it.
+const runMainEnv = "TAKEDOWN_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
 }

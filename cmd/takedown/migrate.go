@@ -16,7 +16,7 @@ anyway; a PostgreSQL database is migrated only by this command or by
 serve --migrate.`,
 		Args: cobra.NoArgs,
 		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
-			if err := db.Migrate(cmd.Context()); err != nil {
+			if err := migrate(cmd.Context(), db); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.stdout, "database is up to date")

@@ -23,9 +23,10 @@ type progress struct {
 	rows atomic.Int64
 }
 
-// newProgress returns a progress bar over total bytes (unknown when < 0).
-// mode is "auto" (only when w is a terminal), "always" or "never".
-func newProgress(w io.Writer, mode string, total int64) *progress {
+// newProgress returns a progress bar named label over total bytes
+// (unknown when < 0). mode is "auto" (only when w is a terminal),
+// "always" or "never".
+func newProgress(w io.Writer, mode, label string, total int64) *progress {
 	pr := &progress{w: w}
 	on := mode == "always"
 	if mode == "auto" {
@@ -35,15 +36,20 @@ func newProgress(w io.Writer, mode string, total int64) *progress {
 	if !on {
 		return pr
 	}
-	pr.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40)}
+	if mode == "always" {
+		// mpb draws nothing on what is not a terminal unless told to.
+		opts = append(opts, mpb.WithAutoRefresh())
+	}
+	pr.p = mpb.New(opts...)
 	rows := decor.Any(func(decor.Statistics) string { return fmt.Sprintf("%d rows", pr.rows.Load()) }, decor.WCSyncSpaceR)
 	if total > 0 {
 		pr.bar = pr.p.AddBar(total,
-			mpb.PrependDecorators(decor.Name("import "), decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpaceR)),
+			mpb.PrependDecorators(decor.Name(label+" "), decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(rows, decor.Percentage(decor.WCSyncSpace), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
 	} else {
 		pr.bar = pr.p.AddSpinner(0,
-			mpb.PrependDecorators(decor.Name("import "), decor.CurrentKibiByte("% .1f", decor.WCSyncSpaceR)),
+			mpb.PrependDecorators(decor.Name(label+" "), decor.CurrentKibiByte("% .1f", decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(rows, decor.Elapsed(decor.ET_STYLE_GO)))
 	}
 	return pr
@@ -77,4 +83,34 @@ func (pr *progress) finish(ok bool) {
 		pr.bar.Abort(false)
 	}
 	pr.p.Wait()
+}
+
+// newCountProgress returns a progress bar named label over total things
+// (probes, ...), drawn as newProgress says.
+func newCountProgress(w io.Writer, mode, label string, total int64) *progress {
+	pr := &progress{w: w}
+	on := mode == "always"
+	if mode == "auto" {
+		f, ok := w.(*os.File)
+		on = ok && term.IsTerminal(int(f.Fd()))
+	}
+	if !on {
+		return pr
+	}
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(40)}
+	if mode == "always" {
+		opts = append(opts, mpb.WithAutoRefresh())
+	}
+	pr.p = mpb.New(opts...)
+	pr.bar = pr.p.AddBar(total,
+		mpb.PrependDecorators(decor.Name(label+" "), decor.CountersNoUnit("%d / %d", decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.Percentage(decor.WCSyncSpace), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
+	return pr
+}
+
+// add counts n more things done.
+func (pr *progress) add(n int) {
+	if pr.bar != nil {
+		pr.bar.IncrBy(n)
+	}
 }

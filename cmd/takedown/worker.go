@@ -5,13 +5,16 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/takedown-project/takedown/internal/jobqueue"
 	"github.com/takedown-project/takedown/internal/jobs"
 )
 
 func newWorkerCommand(g *globals) *cobra.Command {
-	var concurrency int
+	q := &queueOptions{}
+	delivery := &deliveryOptions{}
+	probes := &probeOptions{}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Work background jobs until interrupted",
@@ -19,26 +22,56 @@ func newWorkerCommand(g *globals) *cobra.Command {
 else, until it is interrupted; then it lets running jobs finish (up to 30 s)
 and stops. Run as many as the work needs, on as many machines as share the
 PostgreSQL database; each job runs once, and periodic jobs run once across
-all of them.`,
+all of them.
+
+Workers deliver referrals: by e-mail through the mail server --smtp-host
+names, to providers' webhooks and APIs, each retried with growing pauses
+and dead-lettered after --delivery-attempts tries. Give every worker and
+serve process the same delivery flags.`,
 		Args: cobra.NoArgs,
 		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
-			stop, err := startJobs(cmd.Context(), g, db, concurrency)
+			d, err := delivery.build(db, "127.0.0.1:8080")
 			if err != nil {
 				return err
 			}
-			g.logger.Info("working jobs", "db", redactDSN(g.db), "concurrency", concurrency)
+			probes.simnet = delivery.simnet
+			v, err := probes.verify(db)
+			if err != nil {
+				return err
+			}
+			stop, err := startJobs(cmd.Context(), g, db, q, d, v)
+			if err != nil {
+				return err
+			}
+			g.logger.Info("working jobs", "db", redactDSN(g.db), "concurrency", q.concurrency, "deliveries", delivery.describe(), "probes", probes.describe())
 			<-cmd.Context().Done()
 			g.logger.Info("stopping: letting running jobs finish")
 			return stop()
 		}),
 	}
-	cmd.Flags().IntVar(&concurrency, "concurrency", 10, "jobs worked at once")
+	q.register(cmd.Flags())
+	delivery.register(cmd.Flags())
+	probes.register(cmd.Flags(), true)
 	return cmd
 }
 
 // startJobs starts working every job kind in db's queue and returns the
 // function that stops it gracefully.
-func startJobs(ctx context.Context, g *globals, db database, concurrency int) (stop func() error, err error) {
+// queueOptions are how a process works the queue.
+type queueOptions struct {
+	concurrency         int
+	retryBase, retryMax time.Duration
+	rescueAfter         time.Duration
+}
+
+func (q *queueOptions) register(f *pflag.FlagSet) {
+	f.IntVar(&q.concurrency, "concurrency", 10, "jobs worked at once")
+	f.DurationVar(&q.retryBase, "retry-base", 10*time.Second, "the pause after a job's first failure; it doubles with each further one, with jitter")
+	f.DurationVar(&q.retryMax, "retry-max", time.Hour, "the longest pause between tries")
+	f.DurationVar(&q.rescueAfter, "rescue-after", jobqueue.DefaultRescueAfter, "a job running this long was abandoned by a process that died, and runs again (longer than any job takes)")
+}
+
+func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, delivery *jobs.Delivery, verify *jobs.Verify) (stop func() error, err error) {
 	// The queue reports every few seconds at info level; an operator
 	// wants its warnings, and its chatter only when debugging.
 	level := "warn"
@@ -49,11 +82,15 @@ func startJobs(ctx context.Context, g *globals, db database, concurrency int) (s
 	if err != nil {
 		return nil, err
 	}
+	deps := jobs.Deps{DB: db, Delivery: delivery, Verify: verify}
 	cfg := jobqueue.Config{
-		Workers:    jobs.Workers(jobs.Deps{DB: db}),
-		Periodic:   jobs.Periodic(),
-		MaxWorkers: concurrency,
-		Logger:     queueLogger.With("component", "jobs"),
+		Workers:     jobs.Workers(deps),
+		Periodic:    jobs.Periodic(deps),
+		MaxWorkers:  q.concurrency,
+		RetryBase:   q.retryBase,
+		RetryMax:    q.retryMax,
+		RescueAfter: q.rescueAfter,
+		Logger:      queueLogger.With("component", "jobs"),
 	}
 	// The queue outlives ctx's cancellation by design: stopping is the
 	// caller's, after ctx ends.

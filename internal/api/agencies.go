@@ -6,7 +6,16 @@ import (
 	"github.com/takedown-project/takedown"
 )
 
+// The agencies are known to everyone of the agencies' side and to
+// auditors; a provider's liaison learns nothing of them.
+func mayReadAgencies(a *takedown.Actor) error {
+	return need(a, takedown.RoleAdmin, takedown.RoleCoordinator, takedown.RoleAnalyst, takedown.RoleAuditor)
+}
+
 func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) error {
+	if err := mayReadAgencies(who(r)); err != nil {
+		return err
+	}
 	as, err := s.store.ListAgencies(r.Context())
 	if err != nil {
 		return err
@@ -15,6 +24,9 @@ func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createAgency(w http.ResponseWriter, r *http.Request) error {
+	if err := need(who(r), takedown.RoleAdmin); err != nil {
+		return err
+	}
 	var in struct {
 		Code    string `json:"code"`
 		Name    string `json:"name"`
@@ -32,6 +44,9 @@ func (s *Server) createAgency(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getAgency(w http.ResponseWriter, r *http.Request) error {
+	if err := mayReadAgencies(who(r)); err != nil {
+		return err
+	}
 	a, err := s.store.FindAgency(r.Context(), r.PathValue("agency"))
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -27,6 +26,8 @@ type itemInput struct {
 	Language   string            `json:"language,omitempty"`
 	FoundAt    *time.Time        `json:"found_at,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// Shared lets every agency of the operation read notes and attributes.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // submission turns an input into a submission ready to store, or an
@@ -48,29 +49,36 @@ func (s *Server) submission(in itemInput, agencyID int64, now time.Time) (takedo
 			AgencyID: agencyID, RawInput: in.URL,
 			DeclaredKind: in.Kind, DeclaredPlatform: in.Platform, DeclaredHandle: in.Handle,
 			Title: in.Title, Notes: in.Notes, Tags: in.Tags, Language: in.Language,
-			FoundAt: in.FoundAt, Attributes: in.Attributes,
+			FoundAt: in.FoundAt, Attributes: in.Attributes, Shared: in.Shared,
 			Source: "api", SubmittedAt: now,
 		},
 	}
 	return ns, ns.Validate()
 }
 
-// participant returns the agency submitting to op, or an error saying why it
-// may not.
-func (s *Server) participant(ctx context.Context, op *takedown.Operation, code string) (*takedown.Agency, error) {
-	if code == "" {
-		return nil, takedown.Errorf(takedown.EINVALID, "field \"agency\" is required")
+// submitter returns the agency a submission to op is made for: the
+// signed-in user's own. A user submits for its agency only; naming
+// another is refused.
+func (s *Server) submitter(r *http.Request, op *takedown.Operation, code string) (*takedown.Agency, error) {
+	a := who(r)
+	if !a.MaySubmit(op) {
+		return nil, takedown.Errorf(takedown.EFORBIDDEN, "items are submitted by analysts and coordinators of a participating agency")
 	}
-	if !slices.Contains(op.Agencies, code) {
-		if _, err := s.store.FindAgency(ctx, code); err != nil {
-			return nil, err
-		}
-		return nil, takedown.Errorf(takedown.EINVALID, "agency %q does not take part in operation %q", code, op.Slug)
+	own := a.Agency()
+	if code != "" && code != own {
+		return nil, takedown.Errorf(takedown.EFORBIDDEN, "you submit for your agency %q only, not for %q", own, code)
 	}
-	return s.store.FindAgency(ctx, code)
+	if !slices.Contains(op.Agencies, own) {
+		return nil, takedown.Errorf(takedown.EINVALID, "agency %q does not take part in operation %q", own, op.Slug)
+	}
+	return s.store.FindAgency(r.Context(), own)
 }
 
 func (s *Server) submitItem(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.operation(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Agency string `json:"agency"`
 		itemInput
@@ -78,11 +86,7 @@ func (s *Server) submitItem(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
-	if err != nil {
-		return err
-	}
-	agency, err := s.participant(r.Context(), op, in.Agency)
+	agency, err := s.submitter(r, op, in.Agency)
 	if err != nil {
 		return err
 	}
@@ -98,6 +102,7 @@ func (s *Server) submitItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	who(r).Redact(op, item)
 	status := http.StatusOK
 	if res[0].Outcome == takedown.SubmitNewItem {
 		status = http.StatusCreated
@@ -131,6 +136,10 @@ type batchSummary struct {
 // submitBatch records the good entries of a batch and reports the bad ones
 // one by one, the way an import does: a bad entry never costs a good one.
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.operation(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Agency string      `json:"agency"`
 		Items  []itemInput `json:"items"`
@@ -144,11 +153,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Items) > MaxBatchSize {
 		return takedown.Errorf(takedown.EINVALID, "a batch holds at most %d items, this one %d; use `takedown import` for more", MaxBatchSize, len(in.Items))
 	}
-	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
-	if err != nil {
-		return err
-	}
-	agency, err := s.participant(r.Context(), op, in.Agency)
+	agency, err := s.submitter(r, op, in.Agency)
 	if err != nil {
 		return err
 	}
@@ -192,7 +197,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listItems(w http.ResponseWriter, r *http.Request) error {
-	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
+	op, err := s.operation(r)
 	if err != nil {
 		return err
 	}
@@ -204,7 +209,15 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) error {
 		Agency:      q.Get("agency"),
 		Status:      takedown.ItemStatus(q.Get("status")),
 		Text:        q.Get("q"),
+		Provider:    q.Get("provider"),
 		Cursor:      q.Get("cursor"),
+	}
+	switch q.Get("unattributed") {
+	case "", "false":
+	case "true":
+		f.Unattributed = true
+	default:
+		return takedown.Errorf(takedown.EINVALID, "unattributed must be true or false, not %q", q.Get("unattributed"))
 	}
 	if f.Platform != "" && !takedown.ValidPlatform(f.Platform) {
 		return takedown.Errorf(takedown.EINVALID, "unknown platform %q; platforms are %v", f.Platform, takedown.Platforms)
@@ -227,11 +240,15 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page.Items = nonNil(page.Items)
+	a := who(r)
+	for _, it := range page.Items {
+		a.Redact(op, it)
+	}
 	return writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
-	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
+	op, err := s.operation(r)
 	if err != nil {
 		return err
 	}
@@ -248,6 +265,11 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 		// its existence is not this caller's business.
 		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
 	}
+	who(r).Redact(op, item)
+	if item.Verification, err = s.store.FindVerification(r.Context(), item.ID); err != nil {
+		return err
+	}
+	item.Verification.Derive()
 	return writeJSON(w, http.StatusOK, item)
 }
 

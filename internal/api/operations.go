@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/takedown-project/takedown"
 )
@@ -14,17 +15,27 @@ type operationInput struct {
 }
 
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
+	a := who(r)
 	ops, err := s.store.ListOperations(r.Context())
 	if err != nil {
 		return err
 	}
+	ops = slices.DeleteFunc(ops, func(op *takedown.Operation) bool { return !a.MaySeeOperation(op) })
 	return writeJSON(w, http.StatusOK, map[string]any{"operations": nonNil(ops)})
 }
 
 func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) error {
+	a := who(r)
+	if err := need(a, takedown.RoleCoordinator); err != nil {
+		return err
+	}
 	var in operationInput
 	if err := decode(r, &in); err != nil {
 		return err
+	}
+	// The coordinator's agency takes part in what it runs.
+	if own := a.Agency(); own != "" && !slices.Contains(in.Agencies, own) {
+		in.Agencies = append(in.Agencies, own)
 	}
 	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies}
 	if err := s.store.CreateOperation(r.Context(), op); err != nil {
@@ -35,7 +46,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) error {
-	op, err := s.store.FindOperation(r.Context(), r.PathValue("operation"))
+	op, err := s.operation(r)
 	if err != nil {
 		return err
 	}
@@ -43,6 +54,13 @@ func (s *Server) getOperation(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) addParticipant(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.operation(r)
+	if err != nil {
+		return err
+	}
+	if !who(r).MayCoordinate(op) {
+		return takedown.Errorf(takedown.EFORBIDDEN, "agencies are added by the operation's coordinators")
+	}
 	var in struct {
 		Agency string `json:"agency"`
 	}
@@ -52,11 +70,10 @@ func (s *Server) addParticipant(w http.ResponseWriter, r *http.Request) error {
 	if in.Agency == "" {
 		return takedown.Errorf(takedown.EINVALID, "field \"agency\" is required")
 	}
-	slug := r.PathValue("operation")
-	if err := s.store.AddParticipant(r.Context(), slug, in.Agency); err != nil {
+	if err := s.store.AddParticipant(r.Context(), op.Slug, in.Agency); err != nil {
 		return err
 	}
-	op, err := s.store.FindOperation(r.Context(), slug)
+	op, err = s.store.FindOperation(r.Context(), op.Slug)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ var statusOf = map[string]int{
 	takedown.EUNAUTHORIZED: http.StatusUnauthorized,
 	takedown.EFORBIDDEN:    http.StatusForbidden,
 	takedown.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	takedown.ERATELIMITED:  http.StatusTooManyRequests,
+	takedown.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	takedown.EINTERNAL:     http.StatusInternalServerError,
 }
 

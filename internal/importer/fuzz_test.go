@@ -40,6 +40,13 @@ func FuzzImportCSV(f *testing.F) {
 		"url,notes\nhttps://t.me/abcd_e,\"never closed\nhttps://t.me/abcd_f,b\n",
 		"url,found_at\nhttps://x.com/a_b,2026-11-20\n",
 		"",
+		// Aliased headers: matched, exact beating alias, ambiguous.
+		"Link;Type;Account;Comment;Date found\nt.me/abcd_e;channel;abcd_e;x;2026-11-20\n",
+		"URL address,Item-Type,Screen.Name,dateFound,Labels\nhttps://t.me/abcd_e,post,abcd_e,2026-11-20,a|b\n",
+		"link,url,comment,notes\nhttps://t.me/abcd_f,https://t.me/abcd_e,c,n\n",
+		"Link,URL address\nhttps://t.me/abcd_e,https://t.me/abcd_e\n",
+		"url,Found at,found_at\nhttps://t.me/abcd_e,2026-11-20,2026-11-20\n",
+		"\ufeff Href ;\"Date, seen\";Network\nt.me/abcd_e;2026-11-20;Telegram\n",
 	} {
 		f.Add(s)
 	}
@@ -52,8 +59,54 @@ func FuzzImportJSONL(f *testing.F) {
 		`{"url": 1}` + "\n\n" + `{"url": "t.me/abcd_e", "found_at": "2026-11-20"}`,
 		"{\n",
 		"[]\n{}\n",
+		`{"link": "https://t.me/abcd_e", "type": "channel", "keywords": ["a"], "dateFound": "2026-11-20"}` + "\n",
+		`{"link": "https://t.me/abcd_e", "URL": "https://t.me/abcd_f", "comment": 1}` + "\n",
+		`{"link": "https://t.me/abcd_e", "uri": "https://t.me/abcd_f"}` + "\n" + `{"href": "t.me/abcd_e", "date": "x", "timestamp": "y"}`,
+		`{"url": "https://t.me/abcd_e", "found at": "2026-11-20", "Found_At": "2026-11-21"}` + "\n",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) { checkImport(t, in, FormatJSONL) })
+}
+
+// FuzzParseColumns: no panic; what is accepted names known fields and
+// columns, and reads back the same when written out again.
+func FuzzParseColumns(f *testing.F) {
+	for _, s := range []string{
+		`url=Adresse,notes=Bemerkung,found_at="Date seen"`,
+		`notes="Remarks, analyst",title="the ""name"""`,
+		`"url=Link, main"`,
+		`url=a=b, Found-At = x`,
+		`url="Link`,
+		`url=A,,notes=B`,
+		`notes=say "hi"`,
+		`url=Link,notes=link`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		cols, err := ParseColumns([]string{in})
+		if err != nil {
+			if takedown.ErrorCode(err) != takedown.EINVALID {
+				t.Fatalf("error that is not an input error: %v", err)
+			}
+			return
+		}
+		var pairs []string
+		for k, v := range cols {
+			if _, ok := knownField[k]; !ok || v == "" || v != strings.TrimSpace(v) {
+				t.Fatalf("ParseColumns(%q) = %q", in, cols)
+			}
+			pairs = append(pairs, k+"="+quoteIfNeeded(v))
+		}
+		again, err := ParseColumns([]string{strings.Join(pairs, ",")})
+		if err != nil || len(again) != len(cols) {
+			t.Fatalf("ParseColumns(%q) = %q, written out %q reads back %q, %v", in, cols, pairs, again, err)
+		}
+		for k, v := range cols {
+			if again[k] != v {
+				t.Fatalf("ParseColumns(%q) = %q, written out %q reads back %q", in, cols, pairs, again)
+			}
+		}
+	})
 }

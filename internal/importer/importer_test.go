@@ -197,7 +197,7 @@ func TestImportBrokenFiles(t *testing.T) {
 	}{
 		{name: "empty file", in: "", wantErr: "empty file"},
 		{name: "blank lines only", in: "\n\n  \n", wantErr: "empty file"},
-		{name: "no url column", in: "link,notes\nhttps://t.me/abcd_e,x\n", wantErr: "no url column"},
+		{name: "no url column", in: "page,notes\nhttps://t.me/abcd_e,x\n", wantErr: "no url column"},
 		{name: "duplicate column", in: "url,URL\nx,y\n", wantErr: "appears twice"},
 		{name: "header only", in: "url,notes\n", want: Summary{}},
 		{name: "bad UTF-8", in: "url,notes\nhttps://t.me/abcd_e,caf\xe9\nhttps://t.me/abcd_f,ok\n", want: Summary{Rows: 2, NewItems: 1, Rejected: 1}, lines: []int64{2}},

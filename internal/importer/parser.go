@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
@@ -20,18 +22,38 @@ type parser struct {
 	lines  *lineReader
 	format Format
 	csv    *csvReader
-	header []string // CSV column names, lower case
-	urlCol int
-	rows   int64
-	rejs   int64
-	line   atomic.Int64 // last line read, for error messages from the writer
+	header []string // CSV column names, lower case: the attribute names
+	fields []field  // the field each CSV column supplies, or noField
+	cols   columnMap
+	// keys caches how JSON keys classify: files repeat the same few keys
+	// on every line.
+	keys map[string]keyClass
+	// keySeen records which --columns mappings some JSON object used, to
+	// report the ones that match nothing (a CSV header checks that at once).
+	keySeen [numFields]bool
+	rows    int64
+	rejs    int64
+	line    atomic.Int64 // last line read, for error messages from the writer
 }
 
-// knownColumns are the columns takedown understands; others are attributes.
-var knownColumns = map[string]bool{"url": true, "kind": true, "platform": true, "handle": true, "title": true, "notes": true, "tags": true, "language": true, "found_at": true}
+type keyClass struct {
+	field field
+	match match
+}
+
+// maxCachedKeys and maxCachedKeyBytes bound the key cache against a file
+// with a new key, or a huge one, on every line.
+const (
+	maxCachedKeys     = 1024
+	maxCachedKeyBytes = 64
+)
 
 func newParser(r io.Reader, opts Options) (*parser, error) {
-	p := &parser{opts: opts, lines: newLineReader(r), format: opts.Format}
+	cols, err := newColumnMap(opts.Columns)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{opts: opts, lines: newLineReader(r), format: opts.Format, cols: cols}
 	// Skip a UTF-8 byte order mark, as spreadsheet programs write one.
 	if b, _ := p.lines.r.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		p.lines.r.Discard(3)
@@ -53,6 +75,7 @@ func newParser(r io.Reader, opts Options) (*parser, error) {
 		}
 	}
 	if p.format == FormatJSONL {
+		p.keys = map[string]keyClass{}
 		return p, nil
 	}
 	// The header: the first line that is not blank.
@@ -77,27 +100,75 @@ func newParser(r io.Reader, opts Options) (*parser, error) {
 		if !complete || bad != "" {
 			return nil, takedown.Errorf(takedown.EINVALID, "line %d: the header is not a valid CSV line", p.lines.line)
 		}
-		p.urlCol = -1
-		seen := map[string]bool{}
-		for i, f := range fields {
-			name := strings.ToLower(strings.TrimSpace(f))
-			if name == "" {
-				return nil, takedown.Errorf(takedown.EINVALID, "line %d: column %d of the header has no name", p.lines.line, i+1)
-			}
-			if seen[name] {
-				return nil, takedown.Errorf(takedown.EINVALID, "line %d: column %q appears twice in the header", p.lines.line, name)
-			}
-			seen[name] = true
-			if name == "url" {
-				p.urlCol = i
-			}
-			p.header = append(p.header, name)
-		}
-		if p.urlCol < 0 {
-			return nil, takedown.Errorf(takedown.EINVALID, "line %d: the header has no url column (columns: %s)", p.lines.line, strings.Join(p.header, ", "))
+		if err := p.resolveHeader(fields); err != nil {
+			return nil, err
 		}
 		return p, nil
 	}
+}
+
+// resolveHeader names the header's columns and picks the column of each
+// field.
+func (p *parser) resolveHeader(names []string) error {
+	line := p.lines.line
+	seen := map[string]bool{}
+	var best [numFields]int
+	for i := range best {
+		best[i] = -1
+	}
+	var how [numFields]match
+	p.fields = make([]field, len(names))
+	for i, text := range names {
+		text = strings.TrimSpace(text)
+		names[i] = text
+		name := strings.ToLower(text)
+		if name == "" {
+			return takedown.Errorf(takedown.EINVALID, "line %d: column %d of the header has no name", line, i+1)
+		}
+		if seen[name] {
+			return takedown.Errorf(takedown.EINVALID, "line %d: column %q appears twice in the header", line, name)
+		}
+		seen[name] = true
+		p.header = append(p.header, name)
+		p.fields[i] = noField
+		f, m := p.cols.classify(text)
+		switch {
+		case m == matchNone || m < how[f]:
+		case m == how[f]:
+			a := ambiguity{field: f, how: m, a: names[best[f]], b: text}
+			return takedown.Errorf(takedown.EINVALID, "line %d: %s", line, a.describe(&p.cols, "column"))
+		default:
+			best[f], how[f] = i, m
+		}
+	}
+	for f, i := range best {
+		if i >= 0 {
+			p.fields[i] = field(f)
+			continue
+		}
+		if p.cols.given[f] != "" {
+			return takedown.Errorf(takedown.EINVALID, "line %d: %s: the header has no such column (columns: %s)", line, p.cols.flag(field(f)), columnList(names))
+		}
+		if field(f) == fieldURL {
+			return takedown.Errorf(takedown.EINVALID, "line %d: the header has no url column (columns: %s); %s", line, columnList(names), urlHint("column"))
+		}
+	}
+	return nil
+}
+
+// unusedColumns lists the --columns mappings that no JSON object had a key
+// for.
+func (p *parser) unusedColumns() []string {
+	if p.format != FormatJSONL {
+		return nil
+	}
+	var unused []string
+	for f := range numFields {
+		if p.cols.given[f] != "" && !p.keySeen[f] {
+			unused = append(unused, f.String()+"="+quoteIfNeeded(p.cols.given[f]))
+		}
+	}
+	return unused
 }
 
 func (p *parser) lastLine() int64 { return p.line.Load() }
@@ -177,31 +248,31 @@ func (p *parser) next(r *row) (line int64, raw []byte, reason string, err error)
 		return rec.line, rec.raw, fmt.Sprintf("has %d fields, the header has %d", len(rec.fields), len(p.header)), nil
 	}
 	for i, v := range rec.fields {
-		switch name := p.header[i]; name {
-		case "url":
+		switch p.fields[i] {
+		case fieldURL:
 			r.url = strings.TrimSpace(v)
-		case "kind":
+		case fieldKind:
 			r.kind = strings.ToLower(strings.TrimSpace(v))
-		case "platform":
+		case fieldPlatform:
 			r.platform = strings.TrimSpace(v)
-		case "handle":
+		case fieldHandle:
 			r.handle = strings.TrimSpace(v)
-		case "title":
+		case fieldTitle:
 			r.title = strings.TrimSpace(v)
-		case "notes":
+		case fieldNotes:
 			r.notes = strings.TrimSpace(v)
-		case "tags":
+		case fieldTags:
 			r.tags = splitTags(v)
-		case "language":
+		case fieldLanguage:
 			r.language = strings.TrimSpace(v)
-		case "found_at":
+		case fieldFoundAt:
 			r.foundAt = strings.TrimSpace(v)
 		default:
 			if v = strings.TrimSpace(v); v != "" {
 				if r.attributes == nil {
 					r.attributes = map[string]string{}
 				}
-				r.attributes[name] = v
+				r.attributes[p.header[i]] = v
 			}
 		}
 	}
@@ -234,9 +305,35 @@ func (p *parser) nextJSON(r *row) (line int64, raw []byte, reason string, err er
 			}
 			return line, text, "not a JSON object: " + err.Error(), nil
 		}
+		// First the key of each field, so that which key wins never
+		// depends on the order of the object's keys.
+		var best [numFields]string
+		var how [numFields]match
+		var tied [numFields]bool
+		for k := range obj {
+			c := p.classifyKey(k)
+			switch {
+			case c.match == matchNone || c.match < how[c.field]:
+			case c.match == how[c.field]:
+				tied[c.field] = true
+			default:
+				best[c.field], how[c.field], tied[c.field] = k, c.match, false
+			}
+		}
+		for f := range numFields {
+			if tied[f] {
+				return line, text, p.tiedKeys(obj, f, how[f]), nil
+			}
+			if best[f] != "" && p.cols.given[f] != "" {
+				p.keySeen[f] = true
+			}
+		}
+		if best[fieldURL] == "" {
+			return line, text, p.noURLKey(obj), nil
+		}
 		for k, v := range obj {
-			name := strings.ToLower(k)
-			if !knownColumns[name] {
+			c := p.classifyKey(k)
+			if c.match == matchNone || best[c.field] != k {
 				if r.attributes == nil {
 					r.attributes = map[string]string{}
 				}
@@ -250,7 +347,7 @@ func (p *parser) nextJSON(r *row) (line int64, raw []byte, reason string, err er
 				}
 				continue
 			}
-			if name == "tags" {
+			if c.field == fieldTags {
 				var list []string
 				if json.Unmarshal(v, &list) == nil {
 					for _, t := range list {
@@ -268,27 +365,64 @@ func (p *parser) nextJSON(r *row) (line int64, raw []byte, reason string, err er
 				}
 			}
 			s = strings.TrimSpace(s)
-			switch name {
-			case "url":
+			switch c.field {
+			case fieldURL:
 				r.url = s
-			case "kind":
+			case fieldKind:
 				r.kind = strings.ToLower(s)
-			case "platform":
+			case fieldPlatform:
 				r.platform = s
-			case "handle":
+			case fieldHandle:
 				r.handle = s
-			case "title":
+			case fieldTitle:
 				r.title = s
-			case "notes":
+			case fieldNotes:
 				r.notes = s
-			case "tags":
+			case fieldTags:
 				r.tags = splitTags(s)
-			case "language":
+			case fieldLanguage:
 				r.language = s
-			case "found_at":
+			case fieldFoundAt:
 				r.foundAt = s
 			}
 		}
 		return line, text, "", nil
 	}
+}
+
+// classifyKey is columnMap.classify for JSON keys, cached.
+func (p *parser) classifyKey(k string) keyClass {
+	if c, ok := p.keys[k]; ok {
+		return c
+	}
+	f, m := p.cols.classify(k)
+	c := keyClass{f, m}
+	if len(p.keys) < maxCachedKeys && len(k) <= maxCachedKeyBytes {
+		p.keys[k] = c
+	}
+	return c
+}
+
+// tiedKeys is the reason for rejecting an object with two keys for field f.
+func (p *parser) tiedKeys(obj map[string]json.RawMessage, f field, how match) string {
+	var keys []string
+	for k := range obj {
+		if c := p.classifyKey(k); c.field == f && c.match == how {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return ambiguity{field: f, how: how, a: keys[0], b: keys[1]}.describe(&p.cols, "key")
+}
+
+// noURLKey is the reason for rejecting an object without a url key.
+func (p *parser) noURLKey(obj map[string]json.RawMessage) string {
+	if p.cols.given[fieldURL] != "" {
+		return fmt.Sprintf("no url: no key %q (%s)", p.cols.given[fieldURL], p.cols.flag(fieldURL))
+	}
+	keys := slices.Sorted(maps.Keys(obj))
+	if len(keys) == 0 {
+		return "no url: the object is empty"
+	}
+	return fmt.Sprintf("no url key (keys: %s); %s", columnList(keys), urlHint("key"))
 }

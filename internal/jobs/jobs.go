@@ -11,17 +11,30 @@ import (
 // Deps is what the workers need from the rest of the program.
 type Deps struct {
 	DB Analyzer
+	// Delivery sends referrals and reads the answers back.
+	Delivery *Delivery
+	// Verify probes referred items; nil: this process does not probe.
+	Verify *Verify
 }
 
 // Workers returns every job kind's worker, ready for a queue client.
 func Workers(d Deps) *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &AnalyzeWorker{DB: d.DB})
+	river.AddWorker(w, &DeliverWorker{D: d.Delivery})
+	river.AddWorker(w, &PollWorker{D: d.Delivery})
+	river.AddWorker(w, &RemindWorker{D: d.Delivery})
+	river.AddWorker(w, &DeadlinesWorker{D: d.Delivery})
+	river.AddWorker(w, &ProbeWorker{V: d.Verify})
 	return w
 }
 
 // Periodic returns the jobs that run on a schedule. The queue's leader runs
 // them, so they run once across a cluster, not once per process.
-func Periodic() []*river.PeriodicJob {
-	return []*river.PeriodicJob{analyzePeriodically()}
+func Periodic(d Deps) []*river.PeriodicJob {
+	ps := []*river.PeriodicJob{analyzePeriodically(), deadlinesPeriodically()}
+	if d.Verify != nil {
+		ps = append(ps, d.Verify.periodic())
+	}
+	return ps
 }

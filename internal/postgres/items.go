@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +26,8 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 	}
 	var results []takedown.SubmitResult
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if err := checkSubmitters(ctx, tx, operationID, subs); err != nil {
+		slug, agencies, err := checkSubmitters(ctx, tx, operationID, p.AgencyIDs())
+		if err != nil {
 			return err
 		}
 		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
@@ -80,6 +81,7 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 			founds                                                    = make([]*time.Time, 0, n)
 			sources                                                   = make([]string, 0, n)
 			submitted                                                 = make([]time.Time, 0, n)
+			shared                                                    = make([]bool, 0, n)
 		)
 		for i := range subs {
 			s := &subs[i].Submission
@@ -93,16 +95,16 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 				f := ts(*s.FoundAt)
 				found = &f
 			}
-			founds, submitted = append(founds, found), append(submitted, ts(s.SubmittedAt))
+			founds, submitted, shared = append(founds, found), append(submitted, ts(s.SubmittedAt)), append(shared, s.Shared)
 		}
 		rows, err = tx.Query(ctx, `
 			INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
-				title, notes, tags, language, found_at, attributes, source, submitted_at)
+				title, notes, tags, language, found_at, attributes, source, submitted_at, shared)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[])
+				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[], $16::boolean[])
 			ON CONFLICT (item_id, fingerprint) DO NOTHING
 			RETURNING item_id, fingerprint`,
-			itemIDs, agencyIDs, p.Fingerprints, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted)
+			itemIDs, agencyIDs, p.Fingerprints, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted, shared)
 		if err != nil {
 			return fmt.Errorf("record submissions: %w", err)
 		}
@@ -114,24 +116,26 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		// 4. What the items that existed gained.
 		var gains []submitplan.Gain
 		results, gains = p.Outcomes(w)
-		if len(gains) == 0 {
-			return nil
+		if err := updateGains(ctx, tx, gains); err != nil {
+			return err
 		}
-		gIDs, gCounts, gFroms, gUntils, gTitles := make([]int64, len(gains)), make([]int32, len(gains)), make([]time.Time, len(gains)), make([]time.Time, len(gains)), make([]string, len(gains))
-		for i, g := range gains {
-			gIDs[i], gCounts[i], gFroms[i], gUntils[i], gTitles[i] = g.ItemID, int32(g.Count), g.From, g.Until, g.Title
+		// 5. Who must hear of holds over what was submitted.
+		submitters := p.AgencyIDs()
+		code := make(map[int64]string, len(submitters))
+		for i, id := range submitters {
+			code[id] = agencies[i]
 		}
-		_, err = tx.Exec(ctx, `
-			UPDATE items SET submission_count = items.submission_count + g.n,
-				first_submitted_at = least(items.first_submitted_at, g.first),
-				last_submitted_at = greatest(items.last_submitted_at, g.last),
-				title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
-			FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
-			WHERE items.id = g.id`, gIDs, gCounts, gFroms, gUntils, gTitles)
+		cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
+			func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
+			func(id int64) string { return code[id] })
 		if err != nil {
-			return fmt.Errorf("update items: %w", err)
+			return fmt.Errorf("holds over the batch: %w", err)
 		}
-		return nil
+		if err := db.notify(ctx, tx, takedown.PlanHoldNotices(cover)); err != nil {
+			return err
+		}
+		// 6. One event for the batch, now that its outcomes are known.
+		return db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
 	})
 	if err != nil {
 		return nil, translate(err, "submit")
@@ -139,33 +143,68 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 	return results, nil
 }
 
+// updateGains adds to the items that existed before a batch what it
+// brought them, in item ID order.
+func updateGains(ctx context.Context, tx pgx.Tx, gains []submitplan.Gain) error {
+	if len(gains) == 0 {
+		return nil
+	}
+	gIDs, gCounts, gFroms, gUntils, gTitles := make([]int64, len(gains)), make([]int32, len(gains)), make([]time.Time, len(gains)), make([]time.Time, len(gains)), make([]string, len(gains))
+	for i, g := range gains {
+		gIDs[i], gCounts[i], gFroms[i], gUntils[i], gTitles[i] = g.ItemID, int32(g.Count), g.From, g.Until, g.Title
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE items SET submission_count = items.submission_count + g.n,
+			first_submitted_at = least(items.first_submitted_at, g.first),
+			last_submitted_at = greatest(items.last_submitted_at, g.last),
+			title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
+		FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
+		WHERE items.id = g.id`, gIDs, gCounts, gFroms, gUntils, gTitles)
+	if err != nil {
+		return fmt.Errorf("update items: %w", err)
+	}
+	return nil
+}
+
 // checkSubmitters checks that the operation exists and is open, and that
-// every submitting agency takes part in it.
-func checkSubmitters(ctx context.Context, tx pgx.Tx, operationID int64, subs []takedown.NewSubmission) error {
+// every submitting agency takes part in it. It returns the operation's
+// slug and the codes of the agencies, in the order of agencyIDs.
+func checkSubmitters(ctx context.Context, tx pgx.Tx, operationID int64, agencyIDs []int64) (string, []string, error) {
 	var slug, status string
 	err := tx.QueryRow(ctx, `SELECT slug, status FROM operations WHERE id = $1`, operationID).Scan(&slug, &status)
 	if err == pgx.ErrNoRows {
-		return takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", operationID)
+		return "", nil, takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", operationID)
 	} else if err != nil {
-		return err
+		return "", nil, err
 	}
 	if takedown.OperationStatus(status) != takedown.OperationOpen {
-		return takedown.Errorf(takedown.ECONFLICT, "operation %s is %s and takes no more submissions", slug, status)
+		return "", nil, takedown.Errorf(takedown.ECONFLICT, "operation %s is %s and takes no more submissions", slug, status)
 	}
-	var agencies []int64
-	for i := range subs {
-		if a := subs[i].Submission.AgencyID; !slices.Contains(agencies, a) {
-			agencies = append(agencies, a)
-		}
+	rows, err := tx.Query(ctx, `
+		SELECT u.id, coalesce(a.code, ''), EXISTS (SELECT 1 FROM operation_agencies oa WHERE oa.operation_id = $1 AND oa.agency_id = u.id)
+		FROM unnest($2::bigint[]) WITH ORDINALITY AS u(id, n) LEFT JOIN agencies a ON a.id = u.id
+		ORDER BY u.n`, operationID, agencyIDs)
+	if err != nil {
+		return "", nil, err
 	}
+	codes := make([]string, 0, len(agencyIDs))
+	var id int64
+	var code string
+	var takesPart bool
 	var outsider int64
-	err = tx.QueryRow(ctx, `SELECT a FROM unnest($2::bigint[]) AS a WHERE NOT EXISTS (SELECT 1 FROM operation_agencies WHERE operation_id = $1 AND agency_id = a) LIMIT 1`, operationID, agencies).Scan(&outsider)
-	if err == nil {
-		return takedown.Errorf(takedown.EINVALID, "agency with ID %d does not take part in operation %s", outsider, slug)
-	} else if err != pgx.ErrNoRows {
-		return err
+	if _, err := pgx.ForEachRow(rows, []any{&id, &code, &takesPart}, func() error {
+		if !takesPart && outsider == 0 {
+			outsider = id
+		}
+		codes = append(codes, code)
+		return nil
+	}); err != nil {
+		return "", nil, err
 	}
-	return nil
+	if outsider != 0 {
+		return "", nil, takedown.Errorf(takedown.EINVALID, "agency with ID %d does not take part in operation %s", outsider, slug)
+	}
+	return slug, codes, nil
 }
 
 // encodeSubmission gives the stored form of tags and attributes: JSON, or
@@ -182,48 +221,62 @@ func encodeSubmission(s *takedown.Submission) (tags, attrs *string) {
 	return tags, attrs
 }
 
-const itemColumns = `i.id, i.operation_id, i.identity, i.url, i.platform, i.kind, i.handle, i.title, i.status, i.submission_count, i.first_submitted_at, i.last_submitted_at`
+// itemColumns are an item's columns (of items i), with the code of the
+// provider it is attributed to.
+const itemColumns = `i.id, i.operation_id, i.identity, i.url, i.platform, i.kind, i.handle, i.title, i.status, i.submission_count, i.first_submitted_at, i.last_submitted_at,
+	coalesce((SELECT pr.code FROM providers pr WHERE pr.id = i.provider_id), ''), i.attribution`
 
-func scanItem(row pgx.Row) (*takedown.Item, error) {
-	var it takedown.Item
-	if err := row.Scan(&it.ID, &it.OperationID, &it.Identity, &it.URL, &it.Platform, &it.Kind, &it.Handle, &it.Title, &it.Status, &it.SubmissionCount, &it.FirstSubmittedAt, &it.LastSubmittedAt); err != nil {
-		return nil, err
+func scanItem(row pgx.Row) (*takedown.Item, error) { return scanItemAnd(row) }
+
+const submissionColumns = `s.id, s.item_id, s.agency_id, a.code, s.raw_input, s.declared_kind, s.declared_platform, s.declared_handle,
+	s.title, s.notes, s.tags, s.language, s.found_at, s.attributes, s.source, s.submitted_at, s.shared`
+
+func scanSubmission(row pgx.Row) (*takedown.Submission, error) {
+	var s takedown.Submission
+	err := row.Scan(&s.ID, &s.ItemID, &s.AgencyID, &s.Agency, &s.RawInput, &s.DeclaredKind, &s.DeclaredPlatform, &s.DeclaredHandle,
+		&s.Title, &s.Notes, &s.Tags, &s.Language, &s.FoundAt, &s.Attributes, &s.Source, &s.SubmittedAt, &s.Shared)
+	if s.FoundAt != nil {
+		f := s.FoundAt.UTC()
+		s.FoundAt = &f
 	}
-	it.FirstSubmittedAt, it.LastSubmittedAt = it.FirstSubmittedAt.UTC(), it.LastSubmittedAt.UTC()
-	return &it, nil
+	s.SubmittedAt = s.SubmittedAt.UTC()
+	return &s, err
 }
 
+// FindItem reads the item, its submissions and the active holds of its
+// operation in one round trip.
 func (db *DB) FindItem(ctx context.Context, id int64) (*takedown.Item, error) {
-	it, err := scanItem(db.pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM items i WHERE i.id = $1`, id))
-	if err == pgx.ErrNoRows {
+	now := ts(db.now())
+	var (
+		it    *takedown.Item
+		subs  []*takedown.Submission
+		holds []*takedown.Hold
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+itemColumns+` FROM items i WHERE i.id = $1`, id).QueryRow(func(row pgx.Row) (err error) {
+		it, err = scanItem(row)
+		return err
+	})
+	b.Queue(`SELECT `+submissionColumns+` FROM submissions s JOIN agencies a ON a.id = s.agency_id
+		WHERE s.item_id = $1 ORDER BY s.submitted_at, s.id`, id).Query(func(rows pgx.Rows) (err error) {
+		subs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Submission, error) { return scanSubmission(row) })
+		return err
+	})
+	b.Queue(activeHoldsOf(`(SELECT operation_id FROM items WHERE id = $1)`), id, now).Query(func(rows pgx.Rows) (err error) {
+		holds, err = collectHolds(rows)
+		return err
+	})
+	err := db.pool.SendBatch(ctx, b).Close()
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
 	} else if err != nil {
 		return nil, translate(err, "find item")
-	}
-	rows, err := db.pool.Query(ctx, `SELECT s.id, s.item_id, s.agency_id, a.code, s.raw_input, s.declared_kind, s.declared_platform, s.declared_handle,
-			s.title, s.notes, s.tags, s.language, s.found_at, s.attributes, s.source, s.submitted_at
-		FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = $1 ORDER BY s.submitted_at, s.id`, id)
-	if err != nil {
-		return nil, translate(err, "find item submissions")
-	}
-	subs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Submission, error) {
-		var s takedown.Submission
-		err := row.Scan(&s.ID, &s.ItemID, &s.AgencyID, &s.Agency, &s.RawInput, &s.DeclaredKind, &s.DeclaredPlatform, &s.DeclaredHandle,
-			&s.Title, &s.Notes, &s.Tags, &s.Language, &s.FoundAt, &s.Attributes, &s.Source, &s.SubmittedAt)
-		if s.FoundAt != nil {
-			f := s.FoundAt.UTC()
-			s.FoundAt = &f
-		}
-		s.SubmittedAt = s.SubmittedAt.UTC()
-		return &s, err
-	})
-	if err != nil {
-		return nil, translate(err, "find item submissions")
 	}
 	it.Submissions = subs
 	if it.Submissions == nil {
 		it.Submissions = []*takedown.Submission{}
 	}
+	it.Hold = takedown.NoticeFor(it, holds, now)
 	return it, nil
 }
 
@@ -232,44 +285,36 @@ func (db *DB) ListItems(ctx context.Context, f takedown.ItemFilter) (*takedown.I
 	if err != nil {
 		return nil, err
 	}
-	args := []any{f.OperationID}
-	where := []string{"i.operation_id = $1"}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	c := itemConditions(f)
 	if f.Cursor != "" {
 		last, err := takedown.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, err
 		}
-		add("i.id < ?", last)
+		c.add("i.id < ?", last)
 	}
-	if f.Platform != "" {
-		add("i.platform = ?", string(f.Platform))
-	}
-	if f.Kind != "" {
-		add("i.kind = ?", string(f.Kind))
-	}
-	if f.Status != "" {
-		add("i.status = ?", string(f.Status))
-	}
-	if f.Agency != "" {
-		add("EXISTS (SELECT 1 FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = i.id AND a.code = ?)", f.Agency)
-	}
-	if f.Text != "" {
-		// strpos on lower() is a plain substring test: no LIKE wildcards to
-		// escape in what people type.
-		add("(strpos(lower(i.handle), ?) > 0 OR strpos(lower(i.url), ?) > 0 OR strpos(lower(i.title), ?) > 0)", strings.ToLower(f.Text))
-	}
+	where, args := c.where, c.args
 	args = append(args, limit+1)
-	rows, err := db.pool.Query(ctx, fmt.Sprintf(`SELECT `+itemColumns+` FROM items i WHERE %s ORDER BY i.id DESC LIMIT $%d`, strings.Join(where, " AND "), len(args)), args...)
-	if err != nil {
+	// The page and the operation's active holds, in one round trip.
+	now := ts(db.now())
+	var (
+		items []*takedown.Item
+		holds []*takedown.Hold
+	)
+	b := &pgx.Batch{}
+	b.Queue(fmt.Sprintf(`SELECT `+itemColumns+` FROM items i WHERE %s ORDER BY i.id DESC LIMIT $%d`, strings.Join(where, " AND "), len(args)), args...).Query(func(rows pgx.Rows) (err error) {
+		items, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Item, error) { return scanItem(row) })
+		return err
+	})
+	b.Queue(activeHoldsOf(`$1`), f.OperationID, now).Query(func(rows pgx.Rows) (err error) {
+		holds, err = collectHolds(rows)
+		return err
+	})
+	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, translate(err, "list items")
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Item, error) { return scanItem(row) })
-	if err != nil {
-		return nil, translate(err, "list items")
+	for _, it := range items {
+		it.Hold = takedown.NoticeFor(it, holds, now)
 	}
 	page := &takedown.ItemPage{Items: items}
 	if page.Items == nil {
@@ -280,4 +325,48 @@ func (db *DB) ListItems(ctx context.Context, f takedown.ItemFilter) (*takedown.I
 		page.NextCursor = takedown.EncodeCursor(page.Items[limit-1].ID)
 	}
 	return page, nil
+}
+
+// conditions are conditions on items i and their arguments, $1 the
+// operation's ID.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+// add adds a condition whose every ? stands for v.
+func (c *conditions) add(cond string, v any) {
+	c.args = append(c.args, v)
+	c.where = append(c.where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(c.args))))
+}
+
+// itemConditions select the items f selects, leaving its cursor and page
+// size out.
+func itemConditions(f takedown.ItemFilter) *conditions {
+	c := &conditions{where: []string{"i.operation_id = $1"}, args: []any{f.OperationID}}
+	if f.Platform != "" {
+		c.add("i.platform = ?", string(f.Platform))
+	}
+	if f.Kind != "" {
+		c.add("i.kind = ?", string(f.Kind))
+	}
+	if f.Status != "" {
+		c.add("i.status = ?", string(f.Status))
+	}
+	if f.Provider != "" {
+		c.add("i.provider_id = (SELECT id FROM providers WHERE code = ?)", f.Provider)
+	}
+	if f.Unattributed {
+		// Attributed, and to no provider: not those not yet attributed.
+		c.where = append(c.where, "i.provider_id IS NULL AND i.attribution <> ''")
+	}
+	if f.Agency != "" {
+		c.add("EXISTS (SELECT 1 FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = i.id AND a.code = ?)", f.Agency)
+	}
+	if f.Text != "" {
+		// strpos on lower() is a plain substring test: no LIKE wildcards to
+		// escape in what people type.
+		c.add("(strpos(lower(i.handle), ?) > 0 OR strpos(lower(i.url), ?) > 0 OR strpos(lower(i.title), ?) > 0)", strings.ToLower(f.Text))
+	}
+	return c
 }

@@ -38,7 +38,30 @@ func open(t *testing.T) storetest.Backend {
 	return db
 }
 
-func openSchema(t testing.TB) *postgres.DB {
+// testDB is the store with what the suite needs besides: raw SQL on the
+// test's schema, as an intruder with database access would run it.
+type testDB struct {
+	*postgres.DB
+	url string // with the test's search_path
+}
+
+var _ storetest.Tamperer = (*testDB)(nil)
+
+// Tamper runs sql, one or more statements without arguments, on its own
+// connection: the simple protocol takes several statements at once.
+func (db *testDB) Tamper(ctx context.Context, sql string) error {
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		return fmt.Errorf("tamper: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("tamper: %w", err)
+	}
+	return nil
+}
+
+func openSchema(t testing.TB) *testDB {
 	t.Helper()
 	url := testURL(t)
 	ctx := context.Background()
@@ -55,7 +78,8 @@ func openSchema(t testing.TB) *postgres.DB {
 	if strings.Contains(url, "?") {
 		sep = "&"
 	}
-	db, err := postgres.Open(ctx, url+sep+"search_path="+schema)
+	schemaURL := url + sep + "search_path=" + schema
+	db, err := postgres.Open(ctx, schemaURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +92,7 @@ func openSchema(t testing.TB) *postgres.DB {
 		defer c.Close(context.Background())
 		c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 	})
-	return db
+	return &testDB{DB: db, url: schemaURL}
 }
 
 func TestStore(t *testing.T) {
@@ -78,7 +102,7 @@ func TestStore(t *testing.T) {
 
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
-	db := open(t).(*postgres.DB)
+	db := open(t).(*testDB)
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}

@@ -13,9 +13,15 @@ func (db *DB) CreateAgency(ctx context.Context, a *takedown.Agency) error {
 		return err
 	}
 	a.CreatedAt = ts(db.now())
-	err := db.pool.QueryRow(ctx, `INSERT INTO agencies (code, name, country, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		a.Code, a.Name, a.Country, a.CreatedAt).Scan(&a.ID)
-	return translate(err, "agency "+a.Code)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO agencies (code, name, country, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			a.Code, a.Name, a.Country, a.CreatedAt).Scan(&a.ID)
+		if err != nil {
+			return translate(err, "agency "+a.Code)
+		}
+		return db.appendAudit(ctx, tx, takedown.AuditAgencyCreate(a))
+	})
+	return translate(err, "create agency "+a.Code)
 }
 
 func (db *DB) FindAgency(ctx context.Context, code string) (*takedown.Agency, error) {
@@ -53,7 +59,7 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 	}
 	op.CreatedAt = ts(db.now())
 	op.NormalizeAgencies()
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO operations (slug, name, description, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			op.Slug, op.Name, op.Description, op.Status, op.CreatedAt).Scan(&op.ID)
 		if err != nil {
@@ -68,8 +74,9 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 				return takedown.Errorf(takedown.EINVALID, "operation %s: no agency %q; add it first with `takedown agency add`", op.Slug, code)
 			}
 		}
-		return nil
+		return db.appendAudit(ctx, tx, takedown.AuditOperationCreate(op))
 	})
+	return translate(err, "create operation "+op.Slug)
 }
 
 func (db *DB) FindOperation(ctx context.Context, slug string) (*takedown.Operation, error) {
@@ -104,15 +111,29 @@ func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*tak
 	return ops, translate(err, "list operations")
 }
 
+// AddParticipant records the join only when the agency did not take part
+// yet: a repeated call changes nothing, and so records nothing.
 func (db *DB) AddParticipant(ctx context.Context, slug, code string) error {
-	op, err := db.FindOperation(ctx, slug)
-	if err != nil {
-		return err
-	}
-	a, err := db.FindAgency(ctx, code)
-	if err != nil {
-		return err
-	}
-	_, err = db.pool.Exec(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, op.ID, a.ID)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var opID, agencyID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM operations WHERE slug = $1`, slug).Scan(&opID); err == pgx.ErrNoRows {
+			return takedown.Errorf(takedown.ENOTFOUND, "no operation %q", slug)
+		} else if err != nil {
+			return translate(err, "find operation "+slug)
+		}
+		if err := tx.QueryRow(ctx, `SELECT id FROM agencies WHERE code = $1`, code).Scan(&agencyID); err == pgx.ErrNoRows {
+			return takedown.Errorf(takedown.ENOTFOUND, "no agency %q", code)
+		} else if err != nil {
+			return translate(err, "find agency "+code)
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO operation_agencies (operation_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, opID, agencyID)
+		if err != nil {
+			return translate(err, "add agency "+code+" to operation "+slug)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return db.appendAudit(ctx, tx, takedown.AuditOperationJoin(slug, code))
+	})
 	return translate(err, "add agency "+code+" to operation "+slug)
 }

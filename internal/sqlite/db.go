@@ -49,6 +49,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, takedown.Errorf(takedown.EINVALID, "no SQLite file path given")
 	}
+	// temp_store(MEMORY): a multi-row INSERT that may fail on a constraint
+	// keeps a statement journal to undo itself; in a temporary file that
+	// journal cost a tenth of an import's time in write system calls.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join([]string{
 		"_pragma=busy_timeout(30000)",
 		"_pragma=journal_mode(WAL)",
@@ -56,6 +59,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_pragma=foreign_keys(1)",
 		"_pragma=cache_size(-131072)",
 		"_pragma=wal_autocheckpoint(16384)",
+		"_pragma=temp_store(MEMORY)",
 		"_txlock=immediate",
 	}, "&")
 	write, err := sql.Open("sqlite", dsn)

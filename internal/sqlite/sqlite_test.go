@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -11,7 +12,8 @@ import (
 
 func open(t *testing.T) storetest.Backend {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "takedown.db"))
+	path := filepath.Join(t.TempDir(), "takedown.db")
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +21,24 @@ func open(t *testing.T) storetest.Backend {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return db
+	return tamperable{db, path}
+}
+
+// tamperable lets the suite change the file behind the store's back, over
+// a connection of its own, as anyone with the file could.
+type tamperable struct {
+	*sqlite.DB
+	path string
+}
+
+func (tb tamperable) Tamper(ctx context.Context, query string) error {
+	raw, err := sql.Open("sqlite", "file:"+tb.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	_, err = raw.ExecContext(ctx, query)
+	return err
 }
 
 func TestStore(t *testing.T) {
@@ -29,7 +48,7 @@ func TestStore(t *testing.T) {
 
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
-	db := open(t).(*sqlite.DB)
+	db := open(t).(tamperable).DB
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatalf("second Migrate: %v", err)
 	}

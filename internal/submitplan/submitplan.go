@@ -43,7 +43,7 @@ func New(subs []takedown.NewSubmission) (*Plan, error) {
 	seen := make(map[string]bool, len(subs))
 	for i := range subs {
 		r, s := &subs[i].Item, &subs[i].Submission
-		p.Fingerprints[i] = s.Fingerprint()
+		p.Fingerprints[i] = subs[i].Fingerprint()
 		at := s.SubmittedAt.UTC().Truncate(time.Microsecond)
 		it := byIdentity[r.Identity]
 		if it == nil {
@@ -168,4 +168,26 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// AgencyIDs returns the distinct submitting agencies of the batch, in ID
+// order: who the audit chain says submitted it.
+func (p *Plan) AgencyIDs() []int64 {
+	var ids []int64
+	for i := range p.Subs {
+		ids = append(ids, p.Subs[i].Submission.AgencyID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Sources returns the distinct sources of the batch ("import:FILE",
+// "api"...), sorted.
+func (p *Plan) Sources() []string {
+	var out []string
+	for i := range p.Subs {
+		out = append(out, p.Subs[i].Submission.Source)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

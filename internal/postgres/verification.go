@@ -1,0 +1,379 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-project/takedown"
+)
+
+// Verification lives on the item's row (items.status is its status once a
+// provider received a referral of the item); observations have a table of
+// their own.
+
+// verificationColumns are an item's verification, of items i.
+const verificationColumns = `i.status, i.referred_at, i.offline_since, i.confirmed_at, i.removed_at, i.reinstated_at,
+	i.last_probe_at, i.last_verdict, i.last_reason, i.probes, i.next_probe_at`
+
+// verificationFields returns the scan destinations of verificationColumns
+// and a function that tidies v once scanned.
+func verificationFields(v *takedown.Verification) ([]any, func()) {
+	dest := []any{&v.Status, &v.ReferredAt, &v.OfflineSince, &v.ConfirmedAt, &v.RemovedAt, &v.ReinstatedAt,
+		&v.LastProbeAt, &v.LastVerdict, &v.LastReason, &v.Probes, &v.NextProbeAt}
+	return dest, func() {
+		v.ReferredAt, v.OfflineSince, v.ConfirmedAt, v.RemovedAt = utc(v.ReferredAt), utc(v.OfflineSince), utc(v.ConfirmedAt), utc(v.RemovedAt)
+		v.ReinstatedAt, v.LastProbeAt, v.NextProbeAt = utc(v.ReinstatedAt), utc(v.LastProbeAt), utc(v.NextProbeAt)
+	}
+}
+
+// queueScheduleReferred adds to b the start of the verification of the
+// items of a referral a provider received at at: an item's first receipt
+// is the start of its time to removal, and its first probe is due at
+// once, to record that it was online when referred. An item received
+// before keeps its receipt and schedule, and an item past referred its
+// status. The items are locked in ID order, as RecordObservations locks
+// them.
+func queueScheduleReferred(b *pgx.Batch, referralID int64, at time.Time) {
+	b.Queue(`
+		WITH l AS (SELECT id FROM items WHERE id IN (SELECT item_id FROM referral_items WHERE referral_id = $1) ORDER BY id FOR NO KEY UPDATE)
+		UPDATE items SET referred_at = coalesce(items.referred_at, $2::timestamptz), next_probe_at = coalesce(items.next_probe_at, $2::timestamptz),
+			status = CASE WHEN items.status = $3 THEN $4 ELSE items.status END
+		FROM l WHERE items.id = l.id`,
+		referralID, ts(at), string(takedown.ItemSubmitted), string(takedown.ItemReferred))
+}
+
+func (db *DB) FindVerification(ctx context.Context, itemID int64) (*takedown.Verification, error) {
+	var v takedown.Verification
+	dest, tidy := verificationFields(&v)
+	err := db.pool.QueryRow(ctx, `SELECT `+verificationColumns+` FROM items i WHERE i.id = $1`, itemID).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
+	} else if err != nil {
+		return nil, translate(err, "find verification")
+	}
+	tidy()
+	return &v, nil
+}
+
+// ClaimDueProbes takes the due items that no other transaction holds
+// (SKIP LOCKED): concurrent workers get disjoint batches without waiting
+// for each other. The claimed IDs go to the update as one array, in the
+// order they were claimed: a join with the claim would let a generic plan,
+// which does not know the limit, scan every item (a quarter of a second
+// at 1,000,000 items); id = ANY is an index probe per item whatever the
+// plan.
+func (db *DB) ClaimDueProbes(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]takedown.ProbeTarget, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, takedown.Errorf(takedown.EINVALID, "claim due probes: limit %d and lease %s must be positive", limit, lease)
+	}
+	rows, err := db.pool.Query(ctx, `
+		WITH due AS (
+			SELECT array_agg(id ORDER BY next_probe_at, id) AS ids FROM (
+				SELECT id, next_probe_at FROM items WHERE next_probe_at <= $1 ORDER BY next_probe_at, id LIMIT $2
+				FOR NO KEY UPDATE SKIP LOCKED) d
+		)
+		UPDATE items SET next_probe_at = $3 FROM due WHERE items.id = ANY (due.ids)
+		RETURNING items.id, items.operation_id, items.url, items.platform, items.kind, array_position(due.ids, items.id)`,
+		ts(now), limit, ts(now.Add(lease)))
+	if err != nil {
+		return nil, translate(err, "claim due probes")
+	}
+	type claimed struct {
+		t     takedown.ProbeTarget
+		order int32
+	}
+	var c claimed
+	var got []claimed
+	if _, err := pgx.ForEachRow(rows, []any{&c.t.ItemID, &c.t.OperationID, &c.t.URL, &c.t.Platform, &c.t.Kind, &c.order}, func() error {
+		got = append(got, c)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "claim due probes")
+	}
+	slices.SortFunc(got, func(a, b claimed) int { return cmp.Compare(a.order, b.order) })
+	out := make([]takedown.ProbeTarget, len(got))
+	for i, c := range got {
+		out[i] = c.t
+	}
+	return out, nil
+}
+
+// ProbeTargets selects as ListItems does, in ascending ID order. Returns
+// ENOTFOUND for an unknown operation.
+func (db *DB) ProbeTargets(ctx context.Context, f takedown.ItemFilter, afterID int64, limit int) ([]takedown.ProbeTarget, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	c := itemConditions(f)
+	c.add("i.id > ?", afterID)
+	rows, err := db.pool.Query(ctx, fmt.Sprintf(`SELECT i.id, i.operation_id, i.url, i.platform, i.kind FROM items i
+		WHERE %s ORDER BY i.id LIMIT $%d`, strings.Join(c.where, " AND "), len(c.args)+1), append(c.args, limit)...)
+	if err != nil {
+		return nil, translate(err, "probe targets")
+	}
+	out := []takedown.ProbeTarget{}
+	var t takedown.ProbeTarget
+	if _, err := pgx.ForEachRow(rows, []any{&t.ItemID, &t.OperationID, &t.URL, &t.Platform, &t.Kind}, func() error {
+		out = append(out, t)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "probe targets")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, f.OperationID)
+	}
+	return out, nil
+}
+
+// operationExists returns ENOTFOUND for an unknown operation.
+func (db *DB) operationExists(ctx context.Context, id int64) error {
+	var exists bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM operations WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return translate(err, "find operation")
+	}
+	if !exists {
+		return takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", id)
+	}
+	return nil
+}
+
+// observed is an item as RecordObservations reads and writes it.
+type observed struct {
+	id, operationID int64
+	operation, url  string
+	v               takedown.Verification
+}
+
+// RecordObservations locks the items observed in ID order (as Submit and
+// the receipt of a referral lock items), applies the observations in Go,
+// and writes the items and the observations back with one set-based
+// statement each, then the chain's events.
+func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation, s takedown.Schedule) ([]takedown.Change, error) {
+	if len(obs) == 0 {
+		return []takedown.Change{}, nil
+	}
+	obs, err := prepareObservations(obs, db.now())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(obs))
+	for _, o := range obs {
+		ids = append(ids, o.ItemID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var changes []takedown.Change
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT i.id, i.operation_id, o.slug, i.url, `+verificationColumns+`
+			FROM items i JOIN operations o ON o.id = i.operation_id WHERE i.id = ANY($1) ORDER BY i.id FOR NO KEY UPDATE OF i`, ids)
+		if err != nil {
+			return fmt.Errorf("lock items: %w", err)
+		}
+		items := make(map[int64]*observed, len(ids))
+		for rows.Next() {
+			it := &observed{}
+			dest, tidy := verificationFields(&it.v)
+			if err := rows.Scan(append([]any{&it.id, &it.operationID, &it.operation, &it.url}, dest...)...); err != nil {
+				rows.Close()
+				return fmt.Errorf("lock items: %w", err)
+			}
+			tidy()
+			items[it.id] = it
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("lock items: %w", err)
+		}
+		for _, id := range ids {
+			if items[id] == nil {
+				return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
+			}
+		}
+		var recs []takedown.AuditRecord
+		changes, recs = applyObservations(obs, items, s)
+
+		n := len(ids)
+		statuses, verdicts, reasons, probes := make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
+		offline, confirmed, removed, reinstated, last, next := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		for i, id := range ids {
+			v := &items[id].v
+			statuses[i], verdicts[i], reasons[i], probes[i] = string(v.Status), string(v.LastVerdict), v.LastReason, int32(v.Probes)
+			offline[i], confirmed[i], removed[i], reinstated[i], last[i], next[i] = v.OfflineSince, v.ConfirmedAt, v.RemovedAt, v.ReinstatedAt, v.LastProbeAt, v.NextProbeAt
+		}
+		m := len(obs)
+		oItems, oOps, oAt, oVerdicts, oReasons, oRules := make([]int64, m), make([]int64, m), make([]time.Time, m), make([]string, m), make([]string, m), make([]string, m)
+		oStatus, oFinal, oBytes, oLatency, oErrors, oRegions := make([]int32, m), make([]string, m), make([]int64, m), make([]int64, m), make([]string, m), make([]string, m)
+		for i, o := range obs {
+			oItems[i], oOps[i], oAt[i], oVerdicts[i], oReasons[i], oRules[i] = o.ItemID, items[o.ItemID].operationID, o.At, string(o.Verdict), o.Reason, o.Rule
+			oStatus[i], oFinal[i], oBytes[i], oLatency[i], oErrors[i], oRegions[i] = int32(o.Status), o.FinalURL, o.Bytes, o.LatencyMS, o.Error, o.Region
+		}
+		b := &pgx.Batch{}
+		b.Queue(`
+			UPDATE items SET status = u.status, offline_since = u.offline_since, confirmed_at = u.confirmed_at, removed_at = u.removed_at,
+				reinstated_at = u.reinstated_at, last_probe_at = u.last_probe_at, last_verdict = u.last_verdict, last_reason = u.last_reason,
+				probes = u.probes, next_probe_at = u.next_probe_at
+			FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
+				$8::text[], $9::text[], $10::int[], $11::timestamptz[])
+				AS u(id, status, offline_since, confirmed_at, removed_at, reinstated_at, last_probe_at, last_verdict, last_reason, probes, next_probe_at)
+			WHERE items.id = u.id`,
+			ids, statuses, offline, confirmed, removed, reinstated, last, verdicts, reasons, probes, next)
+		b.Queue(`
+			INSERT INTO observations (item_id, operation_id, at, verdict, reason, rule, status, final_url, bytes, latency_ms, error, region)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[],
+				$9::bigint[], $10::bigint[], $11::text[], $12::text[])`,
+			oItems, oOps, oAt, oVerdicts, oReasons, oRules, oStatus, oFinal, oBytes, oLatency, oErrors, oRegions)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("record observations: %w", err)
+		}
+		return db.appendAudit(ctx, tx, recs...)
+	})
+	if err != nil {
+		return nil, translate(err, "record observations")
+	}
+	return changes, nil
+}
+
+// prepareObservations checks observations and returns them as stored:
+// times in UTC, to the microsecond; a zero time is now.
+func prepareObservations(obs []takedown.Observation, now time.Time) ([]takedown.Observation, error) {
+	out := slices.Clone(obs)
+	for i := range out {
+		o := &out[i]
+		switch o.Verdict {
+		case takedown.VerdictOnline, takedown.VerdictOffline, takedown.VerdictUnknown:
+		default:
+			return nil, takedown.Errorf(takedown.EINVALID, "observation of item %d: verdict %q: want online, offline or unknown", o.ItemID, o.Verdict)
+		}
+		if o.At.IsZero() {
+			o.At = now
+		}
+		o.At = ts(o.At)
+	}
+	return out, nil
+}
+
+// applyObservations applies each item's observations in time order (a
+// batch may hold an item's observations out of order; those older than
+// the item's last probe count but change nothing) and returns the changes,
+// in the order of obs, and the chain's records of confirmations and
+// reinstatements.
+//
+// The verification of an item no provider has received yet does not
+// start: its observation is kept and counted (probes, last probe, verdict
+// and reason), but it neither takes the item offline nor schedules it, and
+// the item stays submitted. Counting it would credit a referral with a
+// removal that came before it.
+func applyObservations(obs []takedown.Observation, items map[int64]*observed, s takedown.Schedule) ([]takedown.Change, []takedown.AuditRecord) {
+	order := make([]int, len(obs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(obs[a].ItemID, obs[b].ItemID), obs[a].At.Compare(obs[b].At))
+	})
+	changes := make([]takedown.Change, len(obs))
+	var recs []takedown.AuditRecord
+	for _, i := range order {
+		o := obs[i]
+		it := items[o.ItemID]
+		v := &it.v
+		if v.ReferredAt == nil {
+			w := *v
+			w.Observe(o, s.ConfirmAfter)
+			v.Probes, v.LastProbeAt, v.LastVerdict, v.LastReason = w.Probes, w.LastProbeAt, w.LastVerdict, w.LastReason
+			continue
+		}
+		applied := v.LastProbeAt == nil || !o.At.Before(*v.LastProbeAt)
+		changes[i] = v.Observe(o, s.ConfirmAfter)
+		if applied {
+			next := ts(s.Next(v, o.At, o.Verdict))
+			v.NextProbeAt = &next
+		}
+		switch changes[i] {
+		case takedown.ChangeConfirmed:
+			recs = append(recs, takedown.AuditConfirmed(it.operation, it.id, it.url, v, o))
+		case takedown.ChangeReinstated:
+			recs = append(recs, takedown.AuditReinstated(it.operation, it.id, it.url, v, o))
+		}
+	}
+	return changes, recs
+}
+
+func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]takedown.Observation, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, item_id, at, verdict, reason, rule, status, final_url, bytes, latency_ms, error, region
+		FROM observations WHERE item_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, itemID, limit)
+	if err != nil {
+		return nil, translate(err, "list observations")
+	}
+	out := []takedown.Observation{}
+	var o takedown.Observation
+	if _, err := pgx.ForEachRow(rows, []any{&o.ID, &o.ItemID, &o.At, &o.Verdict, &o.Reason, &o.Rule, &o.Status, &o.FinalURL, &o.Bytes, &o.LatencyMS, &o.Error, &o.Region}, func() error {
+		o.At = o.At.UTC()
+		out = append(out, o)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "list observations")
+	}
+	if len(out) == 0 {
+		var exists bool
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, itemID).Scan(&exists); err != nil {
+			return nil, translate(err, "list observations")
+		}
+		if !exists {
+			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
+		}
+	}
+	return out, nil
+}
+
+// RemovalTimes names, as an item's provider, the provider of its first
+// referral (the one asked to remove it), else the one it is attributed
+// to.
+func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.RemovalTime, error) {
+	rows, err := db.pool.Query(ctx, `SELECT i.id, i.platform, i.referred_at, i.removed_at,
+			coalesce((SELECT pr.code FROM referral_items ri JOIN referrals r ON r.id = ri.referral_id JOIN providers pr ON pr.id = r.provider_id
+				WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1), (SELECT pr.code FROM providers pr WHERE pr.id = i.provider_id), '')
+		FROM items i WHERE i.operation_id = $1 AND i.referred_at IS NOT NULL AND i.removed_at IS NOT NULL ORDER BY i.id`, operationID)
+	if err != nil {
+		return nil, translate(err, "removal times")
+	}
+	out := []takedown.RemovalTime{}
+	var t takedown.RemovalTime
+	if _, err := pgx.ForEachRow(rows, []any{&t.ItemID, &t.Platform, &t.ReferredAt, &t.RemovedAt, &t.Provider}, func() error {
+		t.ReferredAt, t.RemovedAt = t.ReferredAt.UTC(), t.RemovedAt.UTC()
+		out = append(out, t)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "removal times")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	return out, nil
+}
+
+func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedown.ItemStatus]int, error) {
+	rows, err := db.pool.Query(ctx, `SELECT status, count(*) FROM items WHERE operation_id = $1 GROUP BY status`, operationID)
+	if err != nil {
+		return nil, translate(err, "count items by status")
+	}
+	out := map[takedown.ItemStatus]int{}
+	var st takedown.ItemStatus
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&st, &n}, func() error { out[st] = n; return nil }); err != nil {
+		return nil, translate(err, "count items by status")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	return out, nil
+}

@@ -1,0 +1,386 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/takedown-project/takedown"
+)
+
+// Verification lives on the item's row (items.status is its status once a
+// provider received a referral of the item); observations have a table of
+// their own.
+
+// verificationColumns are an item's verification, of items i.
+const verificationColumns = `i.status, i.referred_at, i.offline_since, i.confirmed_at, i.removed_at, i.reinstated_at,
+	i.last_probe_at, i.last_verdict, i.last_reason, i.probes, i.next_probe_at`
+
+// verificationFields returns the scan destinations of verificationColumns
+// and a function that sets v from them once scanned.
+func verificationFields(v *takedown.Verification) ([]any, func()) {
+	var referred, offline, confirmed, removed, reinstated, last, next sql.NullInt64
+	dest := []any{&v.Status, &referred, &offline, &confirmed, &removed, &reinstated, &last, &v.LastVerdict, &v.LastReason, &v.Probes, &next}
+	return dest, func() {
+		v.ReferredAt, v.OfflineSince, v.ConfirmedAt, v.RemovedAt = optionalTime(referred), optionalTime(offline), optionalTime(confirmed), optionalTime(removed)
+		v.ReinstatedAt, v.LastProbeAt, v.NextProbeAt = optionalTime(reinstated), optionalTime(last), optionalTime(next)
+	}
+}
+
+// storedTime is an optional time as stored: NULL for none.
+func storedTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func (db *DB) FindVerification(ctx context.Context, itemID int64) (*takedown.Verification, error) {
+	var v takedown.Verification
+	dest, set := verificationFields(&v)
+	err := db.read.QueryRowContext(ctx, `SELECT `+verificationColumns+` FROM items i WHERE i.id = ?`, itemID).Scan(dest...)
+	if err == sql.ErrNoRows {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
+	} else if err != nil {
+		return nil, translate(err, "find verification")
+	}
+	set()
+	return &v, nil
+}
+
+// ClaimDueProbes reads the due items and moves them on in one write
+// transaction: SQLite has one writer, so no other claim comes between.
+func (db *DB) ClaimDueProbes(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]takedown.ProbeTarget, error) {
+	if limit <= 0 || lease <= 0 {
+		return nil, takedown.Errorf(takedown.EINVALID, "claim due probes: limit %d and lease %s must be positive", limit, lease)
+	}
+	const due = `FROM items WHERE next_probe_at <= ? ORDER BY next_probe_at, id LIMIT ?`
+	var out []takedown.ProbeTarget
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, operation_id, url, platform, kind `+due, formatTime(now), limit)
+		if err != nil {
+			return err
+		}
+		out, err = scanTargets(rows)
+		if err != nil || len(out) == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE items SET next_probe_at = ? WHERE id IN (SELECT id `+due+`)`, formatTime(now.Add(lease)), formatTime(now), limit)
+		return err
+	})
+	if err != nil {
+		return nil, translate(err, "claim due probes")
+	}
+	return out, nil
+}
+
+func scanTargets(rows *sql.Rows) ([]takedown.ProbeTarget, error) {
+	defer rows.Close()
+	out := []takedown.ProbeTarget{}
+	for rows.Next() {
+		var t takedown.ProbeTarget
+		if err := rows.Scan(&t.ItemID, &t.OperationID, &t.URL, &t.Platform, &t.Kind); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ProbeTargets selects as ListItems does, in ascending ID order. Returns
+// ENOTFOUND for an unknown operation.
+func (db *DB) ProbeTargets(ctx context.Context, f takedown.ItemFilter, afterID int64, limit int) ([]takedown.ProbeTarget, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	where, args := itemConditions(f)
+	where, args = append(where, "i.id > ?"), append(args, afterID, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT i.id, i.operation_id, i.url, i.platform, i.kind FROM items i
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, translate(err, "probe targets")
+	}
+	out, err := scanTargets(rows)
+	if err != nil {
+		return nil, translate(err, "probe targets")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, f.OperationID)
+	}
+	return out, nil
+}
+
+// operationExists returns ENOTFOUND for an unknown operation.
+func (db *DB) operationExists(ctx context.Context, id int64) error {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM operations WHERE id = ?`, id).Scan(&n); err != nil {
+		return translate(err, "find operation")
+	}
+	if n == 0 {
+		return takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", id)
+	}
+	return nil
+}
+
+// observed is an item as RecordObservations reads and writes it.
+type observed struct {
+	id, operationID int64
+	operation, url  string
+	v               takedown.Verification
+}
+
+// RecordObservations reads the items observed, applies the observations in
+// Go and writes the items, the observations and the chain's events back
+// with multi-row statements, in one write transaction.
+func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation, s takedown.Schedule) ([]takedown.Change, error) {
+	if len(obs) == 0 {
+		return []takedown.Change{}, nil
+	}
+	obs, err := prepareObservations(obs, db.now())
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(obs))
+	for _, o := range obs {
+		ids = append(ids, o.ItemID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var changes []takedown.Change
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		items := make(map[int64]*observed, len(ids))
+		for chunk := range slices.Chunk(ids, chunkRows) {
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT i.id, i.operation_id, o.slug, i.url, `+verificationColumns+`
+				FROM items i JOIN operations o ON o.id = i.operation_id WHERE i.id IN (`+placeholders(len(chunk), 1)+`)`, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				it := &observed{}
+				dest, set := verificationFields(&it.v)
+				if err := rows.Scan(append([]any{&it.id, &it.operationID, &it.operation, &it.url}, dest...)...); err != nil {
+					rows.Close()
+					return err
+				}
+				set()
+				items[it.id] = it
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			if items[id] == nil {
+				return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
+			}
+		}
+		var recs []takedown.AuditRecord
+		changes, recs = applyObservations(obs, items, s)
+
+		const itemCols = 11
+		update := func(n int) string {
+			return `WITH u(id, status, offline_since, confirmed_at, removed_at, reinstated_at, last_probe_at, last_verdict, last_reason, probes, next_probe_at)
+				AS (VALUES ` + placeholders(n, itemCols) + `)
+				UPDATE items SET status = u.status, offline_since = u.offline_since, confirmed_at = u.confirmed_at, removed_at = u.removed_at,
+					reinstated_at = u.reinstated_at, last_probe_at = u.last_probe_at, last_verdict = u.last_verdict, last_reason = u.last_reason,
+					probes = u.probes, next_probe_at = u.next_probe_at
+				FROM u WHERE items.id = u.id`
+		}
+		for chunk := range slices.Chunk(ids, chunkRows) {
+			args := make([]any, 0, itemCols*len(chunk))
+			for _, id := range chunk {
+				v := &items[id].v
+				args = append(args, id, v.Status, storedTime(v.OfflineSince), storedTime(v.ConfirmedAt), storedTime(v.RemovedAt), storedTime(v.ReinstatedAt),
+					storedTime(v.LastProbeAt), v.LastVerdict, v.LastReason, v.Probes, storedTime(v.NextProbeAt))
+			}
+			if _, err := tx.ExecContext(ctx, update(len(chunk)), args...); err != nil {
+				return fmt.Errorf("update items: %w", err)
+			}
+		}
+		const obsCols = 12
+		for chunk := range slices.Chunk(obs, chunkRows) {
+			args := make([]any, 0, obsCols*len(chunk))
+			for _, o := range chunk {
+				args = append(args, o.ItemID, items[o.ItemID].operationID, formatTime(o.At), o.Verdict, o.Reason, o.Rule, o.Status, o.FinalURL,
+					o.Bytes, o.LatencyMS, o.Error, o.Region)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO observations (item_id, operation_id, at, verdict, reason, rule, status, final_url, bytes, latency_ms, error, region)
+				VALUES `+placeholders(len(chunk), obsCols), args...); err != nil {
+				return fmt.Errorf("record observations: %w", err)
+			}
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		return db.appendAudit(ctx, tx, recs...)
+	})
+	if err != nil {
+		return nil, translate(err, "record observations")
+	}
+	return changes, nil
+}
+
+// prepareObservations checks observations and returns them as stored:
+// times in UTC, to the microsecond; a zero time is now.
+func prepareObservations(obs []takedown.Observation, now time.Time) ([]takedown.Observation, error) {
+	out := slices.Clone(obs)
+	for i := range out {
+		o := &out[i]
+		switch o.Verdict {
+		case takedown.VerdictOnline, takedown.VerdictOffline, takedown.VerdictUnknown:
+		default:
+			return nil, takedown.Errorf(takedown.EINVALID, "observation of item %d: verdict %q: want online, offline or unknown", o.ItemID, o.Verdict)
+		}
+		if o.At.IsZero() {
+			o.At = now
+		}
+		o.At = o.At.UTC().Truncate(time.Microsecond)
+	}
+	return out, nil
+}
+
+// applyObservations applies each item's observations in time order (a
+// batch may hold an item's observations out of order; those older than
+// the item's last probe count but change nothing) and returns the changes,
+// in the order of obs, and the chain's records of confirmations and
+// reinstatements.
+//
+// The verification of an item no provider has received yet does not
+// start: its observation is kept and counted (probes, last probe, verdict
+// and reason), but it neither takes the item offline nor schedules it, and
+// the item stays submitted. Counting it would credit a referral with a
+// removal that came before it.
+func applyObservations(obs []takedown.Observation, items map[int64]*observed, s takedown.Schedule) ([]takedown.Change, []takedown.AuditRecord) {
+	order := make([]int, len(obs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(obs[a].ItemID, obs[b].ItemID), obs[a].At.Compare(obs[b].At))
+	})
+	changes := make([]takedown.Change, len(obs))
+	var recs []takedown.AuditRecord
+	for _, i := range order {
+		o := obs[i]
+		it := items[o.ItemID]
+		v := &it.v
+		if v.ReferredAt == nil {
+			w := *v
+			w.Observe(o, s.ConfirmAfter)
+			v.Probes, v.LastProbeAt, v.LastVerdict, v.LastReason = w.Probes, w.LastProbeAt, w.LastVerdict, w.LastReason
+			continue
+		}
+		applied := v.LastProbeAt == nil || !o.At.Before(*v.LastProbeAt)
+		changes[i] = v.Observe(o, s.ConfirmAfter)
+		if applied {
+			next := s.Next(v, o.At, o.Verdict).UTC().Truncate(time.Microsecond)
+			v.NextProbeAt = &next
+		}
+		switch changes[i] {
+		case takedown.ChangeConfirmed:
+			recs = append(recs, takedown.AuditConfirmed(it.operation, it.id, it.url, v, o))
+		case takedown.ChangeReinstated:
+			recs = append(recs, takedown.AuditReinstated(it.operation, it.id, it.url, v, o))
+		}
+	}
+	return changes, recs
+}
+
+func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]takedown.Observation, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT id, item_id, at, verdict, reason, rule, status, final_url, bytes, latency_ms, error, region
+		FROM observations WHERE item_id = ? ORDER BY at DESC, id DESC LIMIT ?`, itemID, limit)
+	if err != nil {
+		return nil, translate(err, "list observations")
+	}
+	defer rows.Close()
+	out := []takedown.Observation{}
+	for rows.Next() {
+		var o takedown.Observation
+		var at int64
+		if err := rows.Scan(&o.ID, &o.ItemID, &at, &o.Verdict, &o.Reason, &o.Rule, &o.Status, &o.FinalURL, &o.Bytes, &o.LatencyMS, &o.Error, &o.Region); err != nil {
+			return nil, translate(err, "list observations")
+		}
+		o.At = parseTime(at)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "list observations")
+	}
+	if len(out) == 0 {
+		var n int
+		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE id = ?`, itemID).Scan(&n); err != nil {
+			return nil, translate(err, "list observations")
+		}
+		if n == 0 {
+			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
+		}
+	}
+	return out, nil
+}
+
+// RemovalTimes names, as an item's provider, the provider of its first
+// referral (the one asked to remove it), else the one it is attributed
+// to.
+func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.RemovalTime, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT i.id, i.platform, i.referred_at, i.removed_at,
+			coalesce((SELECT p.code FROM referral_items ri JOIN referrals r ON r.id = ri.referral_id JOIN providers p ON p.id = r.provider_id
+				WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1), (SELECT p.code FROM providers p WHERE p.id = i.provider_id), '')
+		FROM items i WHERE i.operation_id = ? AND i.referred_at IS NOT NULL AND i.removed_at IS NOT NULL ORDER BY i.id`, operationID)
+	if err != nil {
+		return nil, translate(err, "removal times")
+	}
+	defer rows.Close()
+	out := []takedown.RemovalTime{}
+	for rows.Next() {
+		var t takedown.RemovalTime
+		var referred, removed int64
+		if err := rows.Scan(&t.ItemID, &t.Platform, &referred, &removed, &t.Provider); err != nil {
+			return nil, translate(err, "removal times")
+		}
+		t.ReferredAt, t.RemovedAt = parseTime(referred), parseTime(removed)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "removal times")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	return out, nil
+}
+
+func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedown.ItemStatus]int, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT status, count(*) FROM items WHERE operation_id = ? GROUP BY status`, operationID)
+	if err != nil {
+		return nil, translate(err, "count items by status")
+	}
+	defer rows.Close()
+	out := map[takedown.ItemStatus]int{}
+	for rows.Next() {
+		var st takedown.ItemStatus
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, translate(err, "count items by status")
+		}
+		out[st] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "count items by status")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	return out, nil
+}
