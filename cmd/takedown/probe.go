@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/takedown-project/takedown"
-	"github.com/takedown-project/takedown/internal/jobs"
+	"github.com/takedown-project/takedown/internal/probe"
 )
 
 func newProbeCommand(g *globals) *cobra.Command {
@@ -90,9 +90,12 @@ type probeSummary struct {
 	elapsed  time.Duration
 }
 
-// probeItems probes what f selects, in batches, and records the
-// observations.
-func probeItems(ctx context.Context, g *globals, db database, p jobs.Prober, f takedown.ItemFilter, s takedown.Schedule, batch int, progressMode string) (*probeSummary, error) {
+// probeItems probes what f selects and records the observations. It
+// streams: one goroutine pages through the targets, the prober's pool
+// probes them fairly across hosts within its limits, and this goroutine
+// records the observations as they end, batch observations per
+// transaction, so memory stays flat however many items there are.
+func probeItems(ctx context.Context, g *globals, db database, p *probe.Prober, f takedown.ItemFilter, s takedown.Schedule, batch int, progressMode string) (*probeSummary, error) {
 	if batch <= 0 {
 		batch = 500
 	}
@@ -114,25 +117,42 @@ func probeItems(ctx context.Context, g *globals, db database, p jobs.Prober, f t
 	bar := newCountProgress(g.stderr, progressMode, "probe", int64(total))
 	sum := &probeSummary{verdicts: map[string]int{}, changes: map[takedown.Change]int{}}
 	start := time.Now()
-	after := int64(0)
 	ok := false
 	defer func() { bar.finish(ok) }()
-	for {
-		targets, err := db.ProbeTargets(ctx, f, after, batch)
-		if err != nil {
-			return nil, err
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	targets := make(chan takedown.ProbeTarget, batch)
+	observations := make(chan takedown.Observation, batch)
+	go func() {
+		defer close(targets)
+		after := int64(0)
+		for {
+			page, err := db.ProbeTargets(ctx, f, after, batch)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			if len(page) == 0 {
+				return
+			}
+			after = page[len(page)-1].ItemID
+			for _, t := range page {
+				select {
+				case targets <- t:
+				case <-ctx.Done():
+					return
+				}
+			}
 		}
-		if len(targets) == 0 {
-			break
-		}
-		after = targets[len(targets)-1].ItemID
-		obs, err := p.ProbeBatch(ctx, targets)
-		if err != nil {
-			return nil, err
-		}
+	}()
+	probed := make(chan error, 1)
+	go func() { probed <- p.ProbeAll(ctx, targets, observations) }()
+
+	record := func(obs []takedown.Observation) error {
 		changes, err := db.RecordObservations(ctx, obs, s)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for i, o := range obs {
 			sum.probed++
@@ -140,6 +160,40 @@ func probeItems(ctx context.Context, g *globals, db database, p jobs.Prober, f t
 			sum.changes[changes[i]]++
 		}
 		bar.add(len(obs))
+		return nil
+	}
+	pending := make([]takedown.Observation, 0, batch)
+	flush := time.NewTicker(time.Second)
+	defer flush.Stop()
+	for done := false; !done; {
+		select {
+		case o, open := <-observations:
+			if !open {
+				done = true
+				break
+			}
+			pending = append(pending, o)
+			if len(pending) < batch {
+				continue
+			}
+		case <-flush.C:
+			// Slow hosts: record what has ended at least once a second.
+		}
+		if len(pending) > 0 {
+			if err := record(pending); err != nil {
+				cancel(err)
+				for range observations {
+				}
+				return nil, err
+			}
+			pending = pending[:0]
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	if err := <-probed; err != nil {
+		return nil, err
 	}
 	ok = true
 	sum.elapsed = time.Since(start)

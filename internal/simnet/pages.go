@@ -161,14 +161,15 @@ func (s *Server) telegram(w http.ResponseWriter, r *http.Request, t target, now 
 		telegramContactPage(t.name).send(w)
 		return
 	case st == StatusWithheld:
-		p := newPage(http.StatusOK)
-		p.head("Telegram: View @"+c.Handle, "", "", "")
-		p.write(`<div class="tgme_page_wrap"><div class="tgme_page"><div class="tgme_page_title"><span dir="auto">`)
-		p.text(c.Title)
-		p.write(`</span></div><div class="tgme_page_description tgme_page_description_unavailable">This channel can’t be displayed in your region because it violated local laws.</div></div></div>`)
-		p.end()
-		p.send(w)
+		telegramWithheldPage(c, "channel").send(w)
 		return
+	}
+	if t.view == viewTelegramPost {
+		// A single message can be withheld in a region too.
+		if e := c.items[strconv.Itoa(t.number)]; e != nil && s.world.Status(e, now, region) == StatusWithheld {
+			telegramWithheldPage(c, "message").send(w)
+			return
+		}
 	}
 	switch t.view {
 	case viewTelegramPreview:
@@ -178,6 +179,19 @@ func (s *Server) telegram(w http.ResponseWriter, r *http.Request, t target, now 
 	default:
 		s.telegramPage(c).send(w)
 	}
+}
+
+// telegramWithheldPage is the service's notice for a channel or message
+// withheld in the visitor's region: a 200 page with the channel's title
+// and nothing else of it.
+func telegramWithheldPage(c *Entity, what string) *page {
+	p := newPage(http.StatusOK)
+	p.head("Telegram: View @"+c.Handle, "", "", "")
+	p.write(`<div class="tgme_page_wrap"><div class="tgme_page"><div class="tgme_page_title"><span dir="auto">`)
+	p.text(c.Title)
+	p.write(`</span></div><div class="tgme_page_description tgme_page_description_unavailable">This ` + what + ` can’t be displayed in your region because it violated local laws.</div></div></div>`)
+	p.end()
+	return p
 }
 
 // telegramContactPage is what the service shows for a name that is not (or

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/simnet"
+)
+
+// takedown probe looks at an operation's items on the simulated internet
+// and records what it sees: removed and withheld items first seen
+// offline, then confirmed by a second look, live ones online, and a
+// confirmed item that comes back reinstated. Its figures must match what
+// the simulator was told.
+func TestProbeCommand(t *testing.T) {
+	t.Parallel()
+	s := readScenario(t, smallScenario)
+	// Scenario time stands still enough at scale 1 that nothing the test
+	// does not do happens between the looks.
+	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	info := filepath.Join(dir, "simnet.json")
+	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "t.db")
+	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
+	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru")
+	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	items := listItems(t, db, "rad-1")
+	if len(items) < 50 {
+		t.Fatalf("only %d items imported", len(items))
+	}
+
+	// The world before the first look: some items removed, some withheld
+	// in the probing region, the rest as the scenario made them.
+	world, region := srv.World(), s.Region
+	removed, withheld := items[:10], items[10:15]
+	for _, it := range removed {
+		if err := srv.SetStatus(it.URL, simnet.StatusRemoved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, it := range withheld {
+		if err := srv.SetStatus(it.URL, simnet.StatusWithheld, region); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	probe := func(args ...string) (string, map[string]int) {
+		t.Helper()
+		// The simulator is this machine's: politeness limits can be high.
+		args = append([]string{"--db", db, "probe", "--operation", "rad-1", "--simnet", info, "--probe-region", region, "--progress", "never",
+			"--probe-rate", "500", "--probe-per-host", "16"}, args...)
+		code, out, errOut := runTakedown(t, "", args...)
+		if code != 0 {
+			t.Fatalf("probe %v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		return out, probeChanges(t, out)
+	}
+
+	// A look before the referral is recorded but starts nothing: a
+	// removal before the referral is not the referral's.
+	out, ch := probe("--confirm-after", "0s")
+	if ch["offline"] != 0 || ch["confirmed"] != 0 || ch["online"] != 0 || verdictCount(out, "offline", "removed") < len(removed) {
+		t.Errorf("a look before the referral: %v\n%s", ch, out)
+	}
+	if c := statusCounts(listItems(t, db, "rad-1")); c[takedown.ItemSubmitted] != len(items) {
+		t.Errorf("statuses after a look before the referral: %v", c)
+	}
+	// Referred (the directory has no contacts yet: every batch goes to
+	// the providers' portal, received as it is made).
+	if code, out, errOut := runTakedown(t, "", "--db", db, "refer", "--operation", "rad-1"); code != 0 {
+		t.Fatalf("refer: %s%s", out, errOut)
+	}
+
+	// Items no provider claims wait in the unattributed queue, unreferred;
+	// probes of those change nothing.
+	live, offline, unreferred := 0, 0, 0
+	for _, it := range listItems(t, db, "rad-1") {
+		switch {
+		case it.Status == takedown.ItemSubmitted:
+			unreferred++
+		case world.Status(world.Resolve(it.URL), srv.Clock().Now(), region) == simnet.StatusLive:
+			live++
+		default:
+			offline++
+		}
+	}
+	if offline < 15 || live == 0 || unreferred == len(items) {
+		t.Fatalf("%d referred items offline, %d online, %d not referred: want the 15 the test took offline among the referred", offline, live, unreferred)
+	}
+
+	// First look: offline items are seen offline once, not yet confirmed.
+	out, ch = probe("--confirm-after", "1h")
+	if !strings.Contains(out, strconv.Itoa(len(items))+" items probed") {
+		t.Errorf("not every item probed:\n%s", out)
+	}
+	if ch["offline"] != offline || ch["confirmed"] != 0 || ch["online"] != live {
+		t.Errorf("first look: %v, want %d first seen offline and %d online\n%s", ch, offline, live, out)
+	}
+	if n := verdictCount(out, "offline", "withheld"); n != len(withheld) {
+		t.Errorf("%d items withheld, want %d:\n%s", n, len(withheld), out)
+	}
+	// A second look too soon does not confirm.
+	if _, ch = probe("--status", "offline", "--confirm-after", "1h"); ch["confirmed"] != 0 {
+		t.Errorf("confirmed within --confirm-after: %v", ch)
+	}
+	// A second look after the interval confirms, and only the offline
+	// items are looked at.
+	out, ch = probe("--status", "offline", "--confirm-after", "0s")
+	if ch["confirmed"] != offline || !strings.Contains(out, strconv.Itoa(offline)+" items probed") {
+		t.Errorf("second look: %v, want %d confirmed\n%s", ch, offline, out)
+	}
+	counts := statusCounts(listItems(t, db, "rad-1"))
+	if counts[takedown.ItemConfirmed] != offline || counts[takedown.ItemOnline] != live || counts[takedown.ItemSubmitted] != unreferred {
+		t.Errorf("statuses after confirmation: %v", counts)
+	}
+
+	// A removed item comes back: reinstated, and flagged as such.
+	if err := srv.SetStatus(removed[0].URL, simnet.StatusLive); err != nil {
+		t.Fatal(err)
+	}
+	if _, ch = probe("--status", "confirmed_offline"); ch["reinstated"] != 1 {
+		t.Errorf("reinstatement: %v, want 1", ch)
+	}
+	code, out, _ := runTakedown(t, "", "--db", db, "items", "show", strconv.FormatInt(removed[0].ID, 10))
+	if code != 0 || !strings.Contains(out, "reinstated") {
+		t.Errorf("the reinstated item does not say so:\n%s", out)
+	}
+
+	// Bad input: a clear error, nothing recorded.
+	for _, bad := range [][]string{
+		{"--operation", "nope"},
+		{"--operation", "rad-1", "--probe-allow", "not-a-range"},
+		{"--operation", "rad-1", "--progress", "sometimes"},
+		{"--operation", "rad-1", "--probe-rules", filepath.Join(dir, "missing.yaml")},
+	} {
+		code, _, errOut := runTakedown(t, "", append([]string{"--db", db, "probe", "--simnet", info}, bad...)...)
+		if code == 0 || errOut == "" {
+			t.Errorf("probe %v: exit %d, stderr %q", bad, code, errOut)
+		}
+	}
+}
+
+func listItems(t *testing.T, db, op string) []takedown.Item {
+	t.Helper()
+	code, out, errOut := runTakedown(t, "", "--db", db, "items", "list", "--operation", op, "--limit", "0", "--json")
+	if code != 0 {
+		t.Fatalf("items list: %s", errOut)
+	}
+	var items []takedown.Item
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var it takedown.Item
+		if err := dec.Decode(&it); err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+func statusCounts(items []takedown.Item) map[takedown.ItemStatus]int {
+	m := map[takedown.ItemStatus]int{}
+	for _, it := range items {
+		m[it.Status]++
+	}
+	return m
+}
+
+var changesLine = regexp.MustCompile(`changes: (\d+) first seen offline, (\d+) confirmed offline, (\d+) reinstated, (\d+) online`)
+
+func probeChanges(t *testing.T, out string) map[string]int {
+	t.Helper()
+	m := changesLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no changes in the summary:\n%s", out)
+	}
+	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
+	return map[string]int{"offline": n(m[1]), "confirmed": n(m[2]), "reinstated": n(m[3]), "online": n(m[4])}
+}
+
+func verdictCount(out, verdict, reason string) int {
+	m := regexp.MustCompile(`(?m)^` + verdict + `\s+` + reason + `\s+(\d+)$`).FindStringSubmatch(out)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
