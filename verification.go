@@ -323,3 +323,52 @@ type VerificationService interface {
 	// CountByStatus counts an operation's items by status.
 	CountByStatus(ctx context.Context, operationID int64) (map[ItemStatus]int, error)
 }
+
+// Figures are an operation's counts and times to removal as of a moment.
+type Figures struct {
+	Operation string    `json:"operation"`
+	AsOf      time.Time `json:"as_of"`
+	// Preliminary: the operation is still open, and the figures move.
+	Preliminary bool `json:"preliminary"`
+	// Items counts the items by status; only confirmed_offline counts as
+	// taken offline.
+	Items map[ItemStatus]int `json:"items"`
+	// TimeToRemoval: from the referral's receipt to the first offline
+	// observation of a confirmed removal, over all items, per provider
+	// and per platform.
+	TimeToRemoval struct {
+		All        []RemovalFigure `json:"all"`
+		ByProvider []RemovalFigure `json:"by_provider"`
+		ByPlatform []RemovalFigure `json:"by_platform"`
+	} `json:"time_to_removal"`
+}
+
+// TakenOffline is the figure an operation reports as taken offline: the
+// items confirmed offline, nothing else.
+func (f *Figures) TakenOffline() int { return f.Items[ItemConfirmed] }
+
+// OperationFigures computes an operation's figures as of now.
+func OperationFigures(ctx context.Context, st VerificationService, op *Operation, now time.Time) (*Figures, error) {
+	counts, err := st.CountByStatus(ctx, op.ID)
+	if err != nil {
+		return nil, err
+	}
+	times, err := st.RemovalTimes(ctx, op.ID)
+	if err != nil {
+		return nil, err
+	}
+	f := &Figures{Operation: op.Slug, AsOf: now.UTC().Truncate(time.Second), Preliminary: op.Status == OperationOpen, Items: counts}
+	if f.Items == nil {
+		f.Items = map[ItemStatus]int{}
+	}
+	group := func(key func(RemovalTime) string) []RemovalFigure {
+		if g := SummarizeRemovalTimes(times, key); g != nil {
+			return g
+		}
+		return []RemovalFigure{}
+	}
+	f.TimeToRemoval.All = group(func(RemovalTime) string { return "all" })
+	f.TimeToRemoval.ByProvider = group(func(t RemovalTime) string { return t.Provider })
+	f.TimeToRemoval.ByPlatform = group(func(t RemovalTime) string { return string(t.Platform) })
+	return f, nil
+}

@@ -561,7 +561,7 @@ func TestAPI(t *testing.T) {
 		t.Errorf("observations: %+v", seen.Observations)
 	}
 	b.doAs(t, coordA, "GET", "/api/v1/operations/rad-1/items/"+itoa(itemID)+"/observations?limit=0", nil, 400, nil)
-	var figs Figures
+	var figs takedown.Figures
 	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/figures", nil, 200, &figs)
 	if figs.Items[takedown.ItemConfirmed] != 1 || !figs.Preliminary || len(figs.TimeToRemoval.ByProvider) != 1 || figs.TimeToRemoval.ByProvider[0].Group != "telegram" || figs.TimeToRemoval.ByPlatform[0].Group != "telegram" {
 		t.Errorf("figures: %+v", figs)

@@ -45,6 +45,17 @@ var feedbackActionLabels = map[string]string{
 	"disabled": "access disabled",
 }
 
+// statusLabels say what an item's status means. Only "confirmed offline"
+// counts as taken offline.
+var statusLabels = map[takedown.ItemStatus]string{
+	takedown.ItemSubmitted:  "submitted, not referred",
+	takedown.ItemReferred:   "referred, not probed since",
+	takedown.ItemOnline:     "still online",
+	takedown.ItemOffline:    "seen offline, not yet confirmed",
+	takedown.ItemConfirmed:  "confirmed offline",
+	takedown.ItemReinstated: "reinstated after removal",
+}
+
 // doneMessages are what a page says after a form sent the browser back to
 // it (?done=KEY): fixed texts, so the query cannot put words on the page.
 var doneMessages = map[string]string{

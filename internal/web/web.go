@@ -109,6 +109,11 @@ func (s *Server) routes() []route {
 		{"POST /portal/referrals/{id}/acknowledge", s.acknowledge},
 		{"POST /portal/referrals/{id}/answers", s.answer},
 
+		// An operation, its items and their verification, for its members.
+		{"GET /operations/{slug}", s.operationPage},
+		{"GET /operations/{slug}/items", s.itemsPage},
+		{"GET /operations/{slug}/items/{id}", s.itemPage},
+
 		// An operation's referrals, for its coordinators and auditors.
 		{"GET /operations/{slug}/referrals", s.referralsPage},
 		{"GET /operations/{slug}/referrals/{id}", s.referralPage},
@@ -247,6 +252,8 @@ func (s *Server) parseTemplates() error {
 			return m, nil
 		},
 		"add":            func(a, b int) int { return a + b },
+		"seconds":        seconds,
+		"status":         func(st takedown.ItemStatus) string { return labelOf(statusLabels, st) },
 		"basis":          func(b takedown.LegalBasis) string { return labelOf(basisLabels, b) },
 		"outcome":        func(o takedown.Outcome) string { return labelOf(outcomeLabels, o) },
 		"answered":       answeredLabel,

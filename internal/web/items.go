@@ -1,0 +1,147 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	neturl "net/url"
+	"strconv"
+	"time"
+
+	"github.com/takedown-project/takedown"
+)
+
+// An operation's page, its items and an item's page: what every member
+// of the operation sees (analysts of its agencies, its coordinators, and
+// auditors), redacted as the API redacts it. Provider liaisons have the
+// portal, not these.
+
+// visible returns the operation of the path if the actor may see it; an
+// operation it may not see is not found, whether it exists or not.
+func (s *Server) visible(r *http.Request) (*takedown.Actor, *takedown.Operation, error) {
+	a, err := actor(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	slug := r.PathValue("slug")
+	op, err := s.store.FindOperation(r.Context(), slug)
+	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && !a.MaySeeOperation(op)) {
+		return nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no operation %q", slug)
+	}
+	return a, op, err
+}
+
+// statusRow is one line of an operation's counts by status.
+type statusRow struct {
+	Status takedown.ItemStatus
+	Label  string
+	Count  int
+}
+
+func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
+	a, op, err := s.visible(r)
+	if err != nil {
+		return err
+	}
+	f, err := takedown.OperationFigures(r.Context(), s.store, op, s.now())
+	if err != nil {
+		return err
+	}
+	total := 0
+	rows := make([]statusRow, 0, len(takedown.ItemStatuses))
+	for _, st := range takedown.ItemStatuses {
+		rows = append(rows, statusRow{st, labelOf(statusLabels, st), f.Items[st]})
+		total += f.Items[st]
+	}
+	s.render(w, r, http.StatusOK, "operation", map[string]any{
+		"Operation": op, "Figures": f, "Statuses": rows, "Total": total,
+		"Referrals": a.MayCoordinate(op) || a.SeesAll(),
+	})
+	return nil
+}
+
+func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
+	a, op, err := s.visible(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := takedown.ItemFilter{
+		OperationID: op.ID, Status: takedown.ItemStatus(q.Get("status")), Platform: takedown.Platform(q.Get("platform")),
+		Provider: q.Get("provider"), Text: q.Get("q"), Cursor: q.Get("cursor"), Limit: 100,
+	}
+	page, err := s.store.ListItems(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	for _, it := range page.Items {
+		a.Redact(op, it)
+	}
+	next := ""
+	if page.NextCursor != "" {
+		nq := neturl.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("cursor", page.NextCursor)
+		next = opPath(op, "/items?"+nq.Encode())
+	}
+	s.render(w, r, http.StatusOK, "items", map[string]any{
+		"Operation": op, "Items": page.Items, "Next": next, "Filter": f,
+		"Statuses": takedown.ItemStatuses, "Platforms": takedown.Platforms, "StatusLabels": statusLabels,
+	})
+	return nil
+}
+
+func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
+	a, op, err := s.visible(r)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return takedown.Errorf(takedown.ENOTFOUND, "no item %q in operation %q", r.PathValue("id"), op.Slug)
+	}
+	it, err := s.store.FindItem(r.Context(), id)
+	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
+		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+	}
+	if err != nil {
+		return err
+	}
+	a.Redact(op, it)
+	v, err := s.store.FindVerification(r.Context(), it.ID)
+	if err != nil {
+		return err
+	}
+	obs, err := s.store.ListObservations(r.Context(), it.ID, 200)
+	if err != nil {
+		return err
+	}
+	ttr := ""
+	if d, ok := v.TimeToRemoval(); ok {
+		ttr = humanDuration(d)
+	}
+	s.render(w, r, http.StatusOK, "item", map[string]any{
+		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
+		"StatusLabel": labelOf(statusLabels, v.Status),
+	})
+	return nil
+}
+
+// humanDuration says a duration the way a report would: "3 h 12 min",
+// "2 d 4 h", "45 s".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// seconds says a figure given in seconds.
+func seconds(s int64) string { return humanDuration(time.Duration(s) * time.Second) }
