@@ -152,6 +152,7 @@ the command line wins over the environment.`,
 		newReferralsCommand(g),
 		newProbeCommand(g),
 		newAuditCommand(g),
+		newBenchCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,441 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/outbound"
+	"github.com/takedown-project/takedown/internal/probe"
+)
+
+// takedown bench measures what the issues ask to be measured where a
+// go test -bench cannot: side by side with another program, each in a
+// process of its own so that its peak memory is its own.
+
+func newBenchCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure takedown's throughput and memory against the figures it promises",
+	}
+	cmd.AddCommand(newBenchProbeCommand(g), newBenchProbeURLsCommand(g))
+	return cmd
+}
+
+// benchProbe is one run of takedown bench probe.
+type benchProbe struct {
+	items, hosts int
+	perHost      int
+	rate         float64
+	concurrency  int
+	httpx        string
+	dir          string
+}
+
+func newBenchProbeCommand(g *globals) *cobra.Command {
+	b := &benchProbe{}
+	cmd := &cobra.Command{
+		Use:   "probe [--items N] [--hosts H] [--httpx PATH]",
+		Short: "Probe N items over H loopback hosts, within the per-host limits, and compare with httpx",
+		Long: `bench probe serves H hosts on loopback (addresses 127.1.x.y, one listener
+each, HTTPS with a certificate made for the run), writes N item URLs spread
+over them (a third of them pages of removed channels), and probes the list
+in a child process with takedown's prober: per-host concurrency and rate
+limits on, the SSRF guard on (the run allows 127.0.0.0/8), every answer
+classified by the built-in rules. It reports probes per second and the
+child's peak memory (resident set).
+
+With --httpx, it then runs projectdiscovery/httpx on the same list, in its
+own process, with comparable settings: the same number of concurrent
+requests, the same timeout, no retries, no global rate limit, status code
+and title read from each answer; httpx has no per-host limits, so it
+probes with none. The ratio is takedown's rate over httpx's.
+
+Nothing leaves this machine: the hosts are loopback addresses.`,
+		Example: `  takedown bench probe
+  takedown bench probe --items 1000000
+  takedown bench probe --httpx $(go env GOPATH)/bin/httpx`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return b.run(cmd.Context(), g) },
+	}
+	f := cmd.Flags()
+	f.IntVar(&b.items, "items", 100_000, "items to probe")
+	f.IntVar(&b.hosts, "hosts", 1000, "hosts they are spread over (at most 50,000)")
+	f.IntVar(&b.perHost, "per-host", 2, "probes of one host at once")
+	f.Float64Var(&b.rate, "rate", 10, "probes of one host per second")
+	f.IntVar(&b.concurrency, "concurrency", 256, "probes at once in all (and httpx's -threads)")
+	f.StringVar(&b.httpx, "httpx", "", "the httpx program to compare with")
+	f.StringVar(&b.dir, "dir", "", "where to write the URL list and certificate (default: a temporary folder)")
+	return cmd
+}
+
+// benchHost is the loopback address of host i: 127.1.x.y, y from 1 to 200.
+func benchHost(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{127, 1 + byte(i/(200*256)), byte(i / 200 % 256), byte(i%200 + 1)})
+}
+
+// benchResult is what a prober's run measured.
+type benchResult struct {
+	Tool     string         `json:"tool"`
+	Probes   int            `json:"probes"`
+	Seconds  float64        `json:"seconds"`
+	PeakRSS  int64          `json:"peak_rss_bytes"`
+	Verdicts map[string]int `json:"verdicts"`
+	// Conns is how many connections the hosts accepted from it.
+	Conns int64 `json:"-"`
+}
+
+func (r benchResult) rate() float64 { return float64(r.Probes) / r.Seconds }
+
+func (b *benchProbe) run(ctx context.Context, g *globals) error {
+	if b.items < 1 || b.hosts < 1 || b.hosts > 50_000 {
+		return takedown.Errorf(takedown.EINVALID, "--items must be at least 1, --hosts from 1 to 50,000")
+	}
+	dir := b.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "takedown-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	cert, caPath, err := benchCertificate(dir, b.hosts)
+	if err != nil {
+		return err
+	}
+	var conns atomic.Int64
+	port, closeHosts, err := serveBenchHosts(b.hosts, cert, &conns)
+	if err != nil {
+		return err
+	}
+	defer closeHosts()
+	list := filepath.Join(dir, "urls.txt")
+	if err := writeBenchURLs(list, b.items, b.hosts, port); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "%d items over %d hosts on loopback (127.1.0.1-%s, port %d), HTTPS\n", b.items, b.hosts, benchHost(b.hosts-1), port)
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results []benchResult
+	td, err := runBenchChild(ctx, self, "bench", "probe-urls", "--list", list, "--ca", caPath,
+		"--per-host", strconv.Itoa(b.perHost), "--rate", strconv.FormatFloat(b.rate, 'g', -1, 64), "--concurrency", strconv.Itoa(b.concurrency))
+	if err != nil {
+		return fmt.Errorf("takedown's prober: %w", err)
+	}
+	td.Conns = conns.Swap(0)
+	results = append(results, td)
+	if b.httpx != "" {
+		hx, err := runHTTPX(ctx, b.httpx, list, b.concurrency)
+		if err != nil {
+			return fmt.Errorf("httpx: %w", err)
+		}
+		hx.Conns = conns.Swap(0)
+		results = append(results, hx)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROBER\tPROBES\tSECONDS\tPROBES/S\tPEAK RSS\tCONNECTIONS\tWHAT IT SAW")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.0f MB\t%d\t%s\n", r.Tool, r.Probes, r.Seconds, r.rate(), float64(r.PeakRSS)/(1<<20), r.Conns, verdictSummary(r.Verdicts))
+	}
+	tw.Flush()
+	fmt.Fprintf(g.stdout, "takedown: %d per host at once, %g per host per second (at most %.0f probes/s over %d hosts), %d at once in all\n",
+		b.perHost, b.rate, b.rate*float64(b.hosts), b.hosts, b.concurrency)
+	if len(results) == 2 {
+		fmt.Fprintf(g.stdout, "ratio takedown/httpx: %.2f (httpx without per-host limits)\n", results[0].rate()/results[1].rate())
+	}
+	if td.Probes != b.items {
+		return fmt.Errorf("takedown probed %d of %d items", td.Probes, b.items)
+	}
+	return nil
+}
+
+func verdictSummary(m map[string]int) string {
+	var parts []string
+	for _, k := range []string{"online", "offline", "unknown", "answered", "failed"} {
+		if n, ok := m[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// benchCertificate makes a self-signed certificate for the hosts'
+// addresses, and writes it where the child trusts it from.
+func benchCertificate(dir string, hosts int) (tls.Certificate, string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "takedown bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+	}
+	for i := range hosts {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, benchHost(i).AsSlice())
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	path := filepath.Join(dir, "bench-ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return tls.Certificate{}, "", err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path, nil
+}
+
+// Pages the hosts serve: a channel that is there, and the page of a name
+// that is no channel (removed), both as the channel service shows them.
+var (
+	benchPresent = []byte(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Telegram: View @bench_channel</title>` +
+		`<meta property="og:title" content="Bench channel"></head><body><div class="tgme_page_wrap"><div class="tgme_page">` +
+		`<div class="tgme_page_title"><span dir="auto">Bench channel</span></div><div class="tgme_page_extra">1 204 subscribers</div>` +
+		`<div class="tgme_page_description">` + strings.Repeat("Lorem ipsum dolor sit amet, filler text of an invented channel. ", 40) +
+		`</div></div></div></body></html>`)
+	benchRemoved = []byte(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Telegram: Contact @bench_gone</title>` +
+		`<meta property="og:description" content="You can contact @bench_gone right away."></head><body><div class="tgme_page_wrap">` +
+		`<div class="tgme_page"><div class="tgme_page_description">If you have <strong>Telegram</strong>, you can contact ` +
+		`<a class="tgme_username_link" href="tg://resolve?domain=bench_gone">@bench_gone</a> right away.</div></div></div></body></html>`)
+)
+
+// serveBenchHosts listens on the same port of every host's address.
+func serveBenchHosts(hosts int, cert tls.Certificate, conns *atomic.Int64) (int, func(), error) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if strings.HasSuffix(r.URL.Path, "/gone") {
+			w.Write(benchRemoved)
+			return
+		}
+		w.Write(benchPresent)
+	})
+	srv := &http.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+		ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}}
+	var lns []net.Listener
+	closeAll := func() {
+		srv.Close()
+		for _, l := range lns {
+			l.Close()
+		}
+	}
+	port := 0
+	for i := range hosts {
+		l, err := net.Listen("tcp", net.JoinHostPort(benchHost(i).String(), strconv.Itoa(port)))
+		if err != nil {
+			closeAll()
+			return 0, nil, fmt.Errorf("listen on host %d of %d: %w", i+1, hosts, err)
+		}
+		if port == 0 {
+			port = l.Addr().(*net.TCPAddr).Port
+		}
+		lns = append(lns, l)
+		go srv.Serve(tls.NewListener(l, srv.TLSConfig))
+	}
+	return port, closeAll, nil
+}
+
+// writeBenchURLs writes the items' URLs, host by host in turn (as an
+// operation's items come, many platforms mixed); every third is removed.
+func writeBenchURLs(path string, items, hosts, port int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := range items {
+		state := "live"
+		if i%3 == 0 {
+			state = "gone"
+		}
+		fmt.Fprintf(w, "https://%s/s/c%d/%s\n", net.JoinHostPort(benchHost(i%hosts).String(), strconv.Itoa(port)), i, state)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// runBenchChild runs takedown's own prober in a child and reads its result.
+func runBenchChild(ctx context.Context, self string, args ...string) (benchResult, error) {
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return benchResult{}, err
+	}
+	var r benchResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return benchResult{}, fmt.Errorf("the child's result: %w", err)
+	}
+	r.PeakRSS = peakRSS(cmd.ProcessState)
+	return r, nil
+}
+
+// runHTTPX runs httpx on the list, timed from start to exit.
+func runHTTPX(ctx context.Context, httpx, list string, threads int) (benchResult, error) {
+	cmd := exec.CommandContext(ctx, httpx, "-l", list, "-silent", "-no-color", "-duc", "-threads", strconv.Itoa(threads),
+		"-rl", "1000000", "-timeout", "20", "-retries", "0", "-sc", "-title", "-no-fallback-scheme")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return benchResult{}, err
+	}
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return benchResult{}, err
+	}
+	answered := 0
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		answered++
+	}
+	if err := cmd.Wait(); err != nil {
+		return benchResult{}, err
+	}
+	r := benchResult{Tool: "httpx", Seconds: time.Since(start).Seconds(), PeakRSS: peakRSS(cmd.ProcessState)}
+	lines, err := countLines(list)
+	if err != nil {
+		return r, err
+	}
+	r.Probes = lines
+	r.Verdicts = map[string]int{"answered": answered, "failed": lines - answered}
+	return r, nil
+}
+
+func countLines(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		n++
+	}
+	return n, sc.Err()
+}
+
+// peakRSS is a finished child's peak resident set, in bytes.
+func peakRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	return 0
+}
+
+// newBenchProbeURLsCommand is the child: it probes a list of URLs with
+// takedown's prober and writes its result as JSON.
+func newBenchProbeURLsCommand(g *globals) *cobra.Command {
+	var list, ca string
+	var perHost, concurrency int
+	var rate float64
+	cmd := &cobra.Command{
+		Use:    "probe-urls --list FILE --ca FILE",
+		Short:  "Probe a list of URLs with takedown's prober (the child of bench probe)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pem, err := os.ReadFile(ca)
+			if err != nil {
+				return err
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return errors.New("no certificate in " + ca)
+			}
+			p, err := probe.New(probe.Config{
+				Outbound: &outbound.Config{RootCAs: pool}, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, Classifier: probe.DefaultRules(),
+				PerHostConcurrency: perHost, PerHostRate: rate, GlobalConcurrency: concurrency, Timeout: 20 * time.Second, Retries: -1,
+			})
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			f, err := os.Open(list)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			ctx, cancel := context.WithCancelCause(cmd.Context())
+			defer cancel(nil)
+			targets := make(chan takedown.ProbeTarget, 1024)
+			out := make(chan takedown.Observation, 1024)
+			start := time.Now()
+			go func() {
+				defer close(targets)
+				sc := bufio.NewScanner(f)
+				for id := int64(1); sc.Scan(); id++ {
+					t := takedown.ProbeTarget{ItemID: id, URL: sc.Text(), Platform: takedown.PlatformTelegram, Kind: takedown.KindChannel}
+					select {
+					case targets <- t:
+					case <-ctx.Done():
+						return
+					}
+				}
+				if err := sc.Err(); err != nil {
+					cancel(err)
+				}
+			}()
+			done := make(chan error, 1)
+			go func() { done <- p.ProbeAll(ctx, targets, out) }()
+			r := benchResult{Tool: "takedown", Verdicts: map[string]int{}}
+			for o := range out {
+				r.Probes++
+				r.Verdicts[string(o.Verdict)]++
+			}
+			if err := <-done; err != nil {
+				return err
+			}
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			r.Seconds = time.Since(start).Seconds()
+			return json.NewEncoder(g.stdout).Encode(r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&list, "list", "", "the URLs, one per line")
+	f.StringVar(&ca, "ca", "", "the certificate the hosts present (PEM)")
+	f.IntVar(&perHost, "per-host", 2, "probes of one host at once")
+	f.Float64Var(&rate, "rate", 10, "probes of one host per second")
+	f.IntVar(&concurrency, "concurrency", 256, "probes at once in all")
+	return cmd
+}
