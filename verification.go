@@ -228,10 +228,14 @@ func (s Schedule) Next(v *Verification, at time.Time, verdict Verdict) time.Time
 	case v.Status == ItemOffline:
 		// Confirm as soon as the interval allows.
 		return v.OfflineSince.Add(max(s.ConfirmAfter, time.Second))
-	case verdict == VerdictUnknown && s.Retry > 0:
-		return at.Add(min(s.Retry, step(v.Probes)))
 	}
-	return at.Add(step(v.Probes))
+	// v.Probes counts the observation at at: the first probe (at the
+	// receipt) waits After[0] for the next, the second After[1], ...
+	wait := step(v.Probes - 1)
+	if verdict == VerdictUnknown && s.Retry > 0 {
+		wait = min(s.Retry, wait)
+	}
+	return at.Add(wait)
 }
 
 // First is when an item referred at at is probed first.

@@ -371,8 +371,8 @@ func testRecordObservations(t *testing.T, open Opener) {
 	m := time.Minute
 
 	record("online", []takedown.Observation{observation(one, verifyT0.Add(m), on)}, []string{"one"}, []takedown.Change{takedown.ChangeOnline})
-	if v := hb.verification(t, "one"); v.Status != takedown.ItemOnline || !v.NextProbeAt.Equal(verifyT0.Add(6*m)) || v.Probes != 1 {
-		t.Errorf("online after referral: %+v, next probe %v (want 5 min after the probe)", v, v.NextProbeAt)
+	if v := hb.verification(t, "one"); v.Status != takedown.ItemOnline || !v.NextProbeAt.Equal(verifyT0.Add(2*m)) || v.Probes != 1 {
+		t.Errorf("online after referral: %+v, next probe %v (want the schedule's first step, 1 min, after the first probe)", v, v.NextProbeAt)
 	}
 	record("online again", []takedown.Observation{observation(one, verifyT0.Add(2*m), on)}, []string{"one"}, []takedown.Change{takedown.ChangeNone})
 	record("offline", []takedown.Observation{observation(one, verifyT0.Add(3*m), off)}, []string{"one"}, []takedown.Change{takedown.ChangeOffline})
@@ -411,8 +411,8 @@ func testRecordObservations(t *testing.T, open Opener) {
 		observation(three, verifyT0.Add(m), unknown),
 		observation(two, verifyT0.Add(m), off),
 	}, []string{"two", "three", "two"}, []takedown.Change{takedown.ChangeConfirmed, takedown.ChangeNone, takedown.ChangeOffline})
-	if v := hb.verification(t, "three"); v.Status != takedown.ItemReferred || v.LastVerdict != unknown || v.Probes != 1 || !v.NextProbeAt.Equal(verifyT0.Add(3*m)) {
-		t.Errorf("unknown first: %+v (retry after 2 min)", v)
+	if v := hb.verification(t, "three"); v.Status != takedown.ItemReferred || v.LastVerdict != unknown || v.Probes != 1 || !v.NextProbeAt.Equal(verifyT0.Add(2*m)) {
+		t.Errorf("unknown first: %+v (retry after 2 min, or the schedule's step if shorter: 1 min)", v)
 	}
 	if v := hb.verification(t, "two"); v.Status != takedown.ItemConfirmed || !v.RemovedAt.Equal(verifyT0.Add(m)) {
 		t.Errorf("confirmed in one batch: %+v", v)
