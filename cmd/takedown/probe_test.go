@@ -205,3 +205,25 @@ func verdictCount(out, verdict, reason string) int {
 	n, _ := strconv.Atoi(m[1])
 	return n
 }
+
+// bench probe runs end to end on a small list: the child prober (this
+// test binary, running main) probes every item over loopback hosts and
+// classifies each page right.
+func TestBenchProbe(t *testing.T) {
+	t.Setenv(runMainEnv, "1")
+	code, out, errOut := runTakedown(t, "", "bench", "probe", "--items", "300", "--hosts", "20", "--rate", "1000", "--per-host", "2")
+	if code != 0 {
+		t.Fatalf("bench probe: exit %d\n%s%s", code, out, errOut)
+	}
+	// Connections are kept: at most one per probe a host may take at once.
+	m := regexp.MustCompile(`(?m)^takedown\s+300\s+.*\s(\d+)\s+online 200, offline 100$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("bench probe: want 300 probes, 200 online and 100 offline:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 20 || n > 40 {
+		t.Errorf("bench probe: %d connections to 20 hosts, want 20 to 40 (2 per host at most)", n)
+	}
+	if code, _, errOut := runTakedown(t, "", "bench", "probe", "--hosts", "0"); code == 0 || !strings.Contains(errOut, "--hosts") {
+		t.Errorf("bench probe --hosts 0: exit %d, %s", code, errOut)
+	}
+}
