@@ -82,6 +82,12 @@ func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, de
 	if err != nil {
 		return nil, err
 	}
+	// Closed when the process stops: a probe round ends early instead of
+	// holding the shutdown up.
+	stopping := make(chan struct{})
+	if verify != nil {
+		verify.Stopping = stopping
+	}
 	deps := jobs.Deps{DB: db, Delivery: delivery, Verify: verify}
 	cfg := jobqueue.Config{
 		Workers:     jobs.Workers(deps),
@@ -98,6 +104,7 @@ func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, de
 		return nil, err
 	}
 	return func() error {
+		close(stopping)
 		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		return db.StopJobs(stopCtx)

@@ -34,6 +34,12 @@ type Verify struct {
 	// is due and taken by the next round.
 	RoundTime time.Duration
 	Now       func() time.Time
+	// Stopping, when closed, ends a round early: its probes in flight are
+	// cut short and what was observed by then is recorded, so that a
+	// process shutting down does not wait for a round to end. The items
+	// not probed stay leased to the round and are due again when their
+	// lease runs out.
+	Stopping <-chan struct{}
 }
 
 func (v *Verify) now() time.Time {
@@ -94,11 +100,20 @@ func (w *ProbeWorker) Work(ctx context.Context, job *river.Job[ProbeArgs]) error
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if n == 0 || v.stopping() {
 			return nil
 		}
 	}
 	return nil
+}
+
+func (v *Verify) stopping() bool {
+	select {
+	case <-v.Stopping:
+		return true
+	default:
+		return false
+	}
 }
 
 // Round claims one batch of due items, probes them and records the
@@ -112,10 +127,22 @@ func (v *Verify) Round(ctx context.Context) (int, error) {
 	if err != nil || len(targets) == 0 {
 		return 0, err
 	}
-	obs, err := v.Prober.ProbeBatch(ctx, targets)
-	if err != nil {
+	probing, stop := context.WithCancel(ctx)
+	defer stop()
+	if v.Stopping != nil {
+		go func() {
+			select {
+			case <-v.Stopping:
+				stop()
+			case <-probing.Done():
+			}
+		}()
+	}
+	obs, err := v.Prober.ProbeBatch(probing, targets)
+	if err != nil && (ctx.Err() != nil || !v.stopping()) {
 		return 0, err
 	}
+	// Cut short by the process stopping: keep what was seen.
 	if _, err := v.Store.RecordObservations(ctx, obs, v.Schedule); err != nil {
 		return 0, fmt.Errorf("record %d observations: %w", len(obs), err)
 	}
