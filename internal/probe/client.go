@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -119,6 +120,38 @@ type fetch struct {
 	start  time.Time
 	ctx    context.Context
 	cancel context.CancelFunc
+	// record, when set, is given every exchange of the fetch, redirects
+	// included, with what the wire carried (a capture's WARC records);
+	// maxBytes then replaces the prober's cap on a body.
+	record   func(Exchange)
+	maxBytes int64
+	// remote and sent are the connection's peer and the time of the
+	// request in flight, when recording.
+	remote string
+	sent   time.Time
+}
+
+// Exchange is one request and its answer as a capture keeps them.
+type Exchange struct {
+	Request *http.Request
+	// Response's Body is consumed: Body holds what was read of it, at
+	// most the cap; Truncated says it went on, ReadErr why reading ended
+	// early.
+	Response  *http.Response
+	Body      []byte
+	Truncated bool
+	ReadErr   error
+	// RemoteAddr is the address the connection went to ("ip:port").
+	RemoteAddr string
+	// At is when the request was sent.
+	At time.Time
+}
+
+func (f *fetch) exchange(resp *http.Response, body []byte, truncated bool, readErr error) {
+	if f.record == nil {
+		return
+	}
+	f.record(Exchange{Request: resp.Request, Response: resp, Body: body, Truncated: truncated, ReadErr: readErr, RemoteAddr: f.remote, At: f.sent})
 }
 
 func (f *fetch) releaseHost() {
@@ -186,9 +219,10 @@ func (f *fetch) run(parent context.Context, raw string) *Response {
 		if isRedirect(resp.StatusCode) && loc != "" {
 			// A little of the body is read so that the connection can
 			// be used again.
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
 			release()
+			f.exchange(resp, body, len(body) == 4<<10, nil)
 			next, err := u.Parse(loc)
 			if err != nil {
 				r.Err = fmt.Errorf("redirect to %q: %w", loc, err)
@@ -207,7 +241,11 @@ func (f *fetch) run(parent context.Context, raw string) *Response {
 			u = next
 			continue
 		}
-		r.Body, r.Truncated, err = readCapped(resp, p.cfg.MaxBytes)
+		limit := p.cfg.MaxBytes
+		if f.maxBytes > 0 {
+			limit = f.maxBytes
+		}
+		r.Body, r.Truncated, err = readCapped(resp, limit)
 		resp.Body.Close()
 		release()
 		if err != nil {
@@ -215,6 +253,7 @@ func (f *fetch) run(parent context.Context, raw string) *Response {
 			r.Truncated = true
 			r.Err = fmt.Errorf("reading the answer: %w", err)
 		}
+		f.exchange(resp, r.Body, r.Truncated, err)
 		return r
 	}
 }
@@ -261,6 +300,15 @@ func (f *fetch) tries(parent context.Context, u *url.URL) (*http.Response, func(
 		req.Header.Set("User-Agent", p.ua)
 		req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 		req.Header.Set("Accept-Language", "en;q=0.9,*;q=0.5")
+		if f.record != nil {
+			// The capture keeps the bytes as they came: no compression
+			// that the transport would undo on the way.
+			req.Header.Set("Accept-Encoding", "identity")
+			req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+				GotConn: func(info httptrace.GotConnInfo) { f.remote = info.Conn.RemoteAddr().String() },
+			}))
+			f.sent = time.Now()
+		}
 		resp, err := p.transport.RoundTrip(req)
 		wait, again := p.retryable(ctx, resp, err, attempt, f.held)
 		if again {

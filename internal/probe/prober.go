@@ -172,6 +172,17 @@ func (p *Prober) Probe(ctx context.Context, t takedown.ProbeTarget) takedown.Obs
 	return p.probe(ctx, t, nil)
 }
 
+// Fetch fetches a URL as a probe does (its turn at the host within the
+// limits, the guard on every connection and redirect, retries for
+// transient failures) and hands every exchange, redirects included, to
+// record, for a capture of evidence. maxBytes caps each body (0: the
+// prober's cap). The Response says how it ended, as for a probe.
+func (p *Prober) Fetch(ctx context.Context, rawURL string, maxBytes int64, record func(Exchange)) *Response {
+	f := fetch{p: p, record: record, maxBytes: maxBytes}
+	defer f.releaseHost()
+	return f.run(ctx, rawURL)
+}
+
 // probe is Probe with the target's host slot possibly already taken (by
 // ProbeAll's dispatcher).
 func (p *Prober) probe(ctx context.Context, t takedown.ProbeTarget, h *hostState) takedown.Observation {
