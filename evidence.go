@@ -1,6 +1,11 @@
 package takedown
 
-import "time"
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Evidence: before a provider removes an item it is captured, because
 // once removed it is gone for the investigators too. A capture is a WARC
@@ -46,4 +51,50 @@ type Capture struct {
 	// images kept beside the page.
 	Records   int `json:"records"`
 	Resources int `json:"resources"`
+}
+
+// EvidenceService keeps the record of captures; the WARC files are in the
+// blob store.
+type EvidenceService interface {
+	// RecordCapture records a capture of an item (setting its ID), and
+	// in the audit chain with its hash: the chain then vouches for the
+	// file.
+	RecordCapture(ctx context.Context, c *Capture) error
+	// ListCaptures returns an item's captures, newest first; ENOTFOUND
+	// for an unknown item.
+	ListCaptures(ctx context.Context, itemID int64) ([]*Capture, error)
+}
+
+// AuditCapture records a capture with the hash of its file.
+func AuditCapture(operation string, c *Capture) AuditRecord {
+	d := map[string]any{"url": c.URL, "at": c.At.UTC().Format(time.RFC3339Nano), "state": c.State, "status": c.Status}
+	if c.Reason != "" {
+		d["reason"] = c.Reason
+	}
+	if c.SHA256 != "" {
+		d["sha256"], d["size"], d["location"], d["records"] = c.SHA256, c.Size, c.Location, c.Records
+	}
+	action := "item.capture"
+	if c.State == CaptureFailed {
+		action = "item.capture_failed"
+	}
+	return AuditRecord{Action: action, Subject: "item:" + strconv.FormatInt(c.ItemID, 10), Operation: operation, Details: d}
+}
+
+// Validate reports an EINVALID error for a capture that cannot be
+// recorded.
+func (c *Capture) Validate() error {
+	switch {
+	case c.ItemID <= 0:
+		return Errorf(EINVALID, "a capture needs its item")
+	case c.State != CaptureDone && c.State != CaptureFailed:
+		return Errorf(EINVALID, "capture state %q: want captured or failed", c.State)
+	case c.State == CaptureDone && c.SHA256 == "":
+		return Errorf(EINVALID, "a capture that preserved the item needs its file's SHA-256")
+	case c.SHA256 != "" && (len(c.SHA256) != 64 || strings.Trim(c.SHA256, "0123456789abcdef") != ""):
+		return Errorf(EINVALID, "capture SHA-256 %q: want 64 lower-case hex digits", c.SHA256)
+	case c.At.IsZero():
+		return Errorf(EINVALID, "a capture needs its time")
+	}
+	return nil
 }

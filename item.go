@@ -299,6 +299,7 @@ type Store interface {
 	AuditService
 	NotificationService
 	VerificationService
+	EvidenceService
 	Close() error
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,8 +33,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/evidence"
 	"github.com/takedown-project/takedown/internal/outbound"
 	"github.com/takedown-project/takedown/internal/probe"
+	"github.com/takedown-project/takedown/internal/simnet"
 )
 
 // takedown bench measures what the issues ask to be measured where a
@@ -45,7 +48,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure takedown's throughput and memory against the figures it promises",
 	}
-	cmd.AddCommand(newBenchProbeCommand(g), newBenchProbeURLsCommand(g))
+	cmd.AddCommand(newBenchProbeCommand(g), newBenchProbeURLsCommand(g), newBenchCaptureCommand(g), newBenchCaptureURLsCommand(g))
 	return cmd
 }
 
@@ -438,4 +441,208 @@ func newBenchProbeURLsCommand(g *globals) *cobra.Command {
 	f.Float64Var(&rate, "rate", 10, "probes of one host per second")
 	f.IntVar(&concurrency, "concurrency", 256, "probes at once in all")
 	return cmd
+}
+
+// --- captures of evidence ---
+
+type benchCapture struct {
+	items, concurrency int
+	dir                string
+}
+
+func newBenchCaptureCommand(g *globals) *cobra.Command {
+	b := &benchCapture{}
+	cmd := &cobra.Command{
+		Use:   "capture [--items N]",
+		Short: "Capture N channel pages of the simulated internet with their images, as WARC files",
+		Long: `bench capture starts the demo's simulated internet, lists N channel preview
+pages of its channel service (cycling through its channels when N is larger),
+and captures them in a child process the way takedown preserves evidence:
+through the prober's safe client, each page with its avatar and the images
+of its visible posts as WARC records, gzip per record, into a
+content-addressed store on disk. It reports captures per second, the bytes
+stored per second and the child's peak memory.`,
+		Example: `  takedown bench capture --items 10000`,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return b.run(cmd.Context(), g) },
+	}
+	f := cmd.Flags()
+	f.IntVar(&b.items, "items", 10_000, "pages to capture")
+	f.IntVar(&b.concurrency, "concurrency", 32, "captures at once")
+	f.StringVar(&b.dir, "dir", "", "where the list, the simulator's description and the captures go (default: a temporary folder)")
+	return cmd
+}
+
+// benchCaptureResult is what the child measured.
+type benchCaptureResult struct {
+	Captures  int            `json:"captures"`
+	States    map[string]int `json:"states"`
+	Resources int            `json:"resources"`
+	Bytes     int64          `json:"bytes"`
+	Seconds   float64        `json:"seconds"`
+	PeakRSS   int64          `json:"-"`
+}
+
+func (b *benchCapture) run(ctx context.Context, g *globals) error {
+	if b.items < 1 || b.concurrency < 1 {
+		return takedown.Errorf(takedown.EINVALID, "--items and --concurrency must be at least 1")
+	}
+	dir := b.dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "takedown-bench-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	s := simnet.Demo()
+	srv, err := simnet.Start(ctx, simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	info := filepath.Join(dir, "simnet.json")
+	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
+		return err
+	}
+	var channels []string
+	for _, e := range srv.World().Entities {
+		if e.Platform == simnet.Telegram && e.Kind == simnet.KindChannel {
+			channels = append(channels, "https://t.me/s/"+e.Handle)
+		}
+	}
+	if len(channels) == 0 {
+		return errors.New("the simulated world has no channel")
+	}
+	list := filepath.Join(dir, "channels.txt")
+	f, err := os.Create(list)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i := range b.items {
+		fmt.Fprintln(w, channels[i%len(channels)])
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "%d captures of %d distinct channel pages of the simulated internet (HTTPS on loopback), %d at once\n", b.items, min(b.items, len(channels)), b.concurrency)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, self, "bench", "capture-urls", "--list", list, "--simnet", info, "--store", filepath.Join(dir, "evidence"), "--concurrency", strconv.Itoa(b.concurrency))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("the capturing child: %w", err)
+	}
+	var r benchCaptureResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return fmt.Errorf("the child's result: %w", err)
+	}
+	r.PeakRSS = peakRSS(cmd.ProcessState)
+	fmt.Fprintf(g.stdout, "%d captures in %.2f s: %.0f captures/s, %.1f MB/s stored (%.0f MB of WARC files, %d images beside the pages), %.0f MB peak RSS\n",
+		r.Captures, r.Seconds, float64(r.Captures)/r.Seconds, float64(r.Bytes)/r.Seconds/(1<<20), float64(r.Bytes)/(1<<20), r.Resources, float64(r.PeakRSS)/(1<<20))
+	var states []string
+	for k, n := range r.States {
+		states = append(states, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(states)
+	fmt.Fprintf(g.stdout, "states: %s\n", strings.Join(states, ", "))
+	if r.Captures != b.items {
+		return fmt.Errorf("%d of %d pages captured", r.Captures, b.items)
+	}
+	return nil
+}
+
+// newBenchCaptureURLsCommand is the child: it captures a list of URLs.
+func newBenchCaptureURLsCommand(g *globals) *cobra.Command {
+	var list, info, store string
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:    "capture-urls --list FILE --simnet FILE --store DIR",
+		Short:  "Capture a list of URLs (the child of bench capture)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := &probeOptions{simnet: info, perHost: concurrency, rate: 100_000, concurrency: concurrency, timeout: 20 * time.Second}
+			p, err := o.prober()
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			blobs, err := evidence.NewFSStore(store)
+			if err != nil {
+				return err
+			}
+			c, err := evidence.New(evidence.Config{Fetcher: p, Classifier: probe.DefaultRules(), Blobs: blobs, Software: "takedown bench"})
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(list)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			urls := make(chan string)
+			results := make(chan *takedown.Capture)
+			errc := make(chan error, concurrency)
+			start := time.Now()
+			for range concurrency {
+				go func() {
+					for u := range urls {
+						capt, err := c.Capture(cmd.Context(), evidence.Target{URL: u, Platform: takedown.PlatformTelegram, Kind: takedown.KindChannel, Operation: "bench"})
+						if err != nil {
+							errc <- err
+							results <- nil
+							continue
+						}
+						results <- capt
+					}
+				}()
+			}
+			go func() {
+				defer close(urls)
+				sc := bufio.NewScanner(f)
+				for sc.Scan() {
+					urls <- sc.Text()
+				}
+			}()
+			lines, err := countLines(list)
+			if err != nil {
+				return err
+			}
+			r := benchCaptureResult{States: map[string]int{}}
+			for range lines {
+				capt := <-results
+				if capt == nil {
+					return <-errc
+				}
+				r.Captures++
+				r.States[string(capt.State)+cond(capt.Reason != "", " "+capt.Reason, "")]++
+				r.Resources += capt.Resources
+				r.Bytes += capt.Size
+			}
+			r.Seconds = time.Since(start).Seconds()
+			return json.NewEncoder(g.stdout).Encode(r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&list, "list", "", "the URLs, one per line")
+	f.StringVar(&info, "simnet", "", "the simulator's description")
+	f.StringVar(&store, "store", "", "the evidence folder")
+	f.IntVar(&concurrency, "concurrency", 32, "captures at once")
+	return cmd
+}
+
+func cond(ok bool, a, b string) string {
+	if ok {
+		return a
+	}
+	return b
 }

@@ -71,6 +71,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"RecordObservations", testRecordObservations},
 		{"ProbeTargets", testProbeTargets},
 		{"ObservationBatch", testObservationBatch},
+		{"Captures", testCaptures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

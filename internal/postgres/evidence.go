@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-project/takedown"
+)
+
+func (db *DB) RecordCapture(ctx context.Context, c *takedown.Capture) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	c.At = ts(c.At)
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var opID int64
+		var slug string
+		err := tx.QueryRow(ctx, `SELECT i.operation_id, o.slug FROM items i JOIN operations o ON o.id = i.operation_id WHERE i.id = $1`, c.ItemID).Scan(&opID, &slug)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return takedown.Errorf(takedown.ENOTFOUND, "no item %d", c.ItemID)
+		}
+		if err != nil {
+			return translate(err, "record capture")
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO captures (item_id, operation_id, at, url, state, reason, error, status, sha256, size, location, records, resources)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+			c.ItemID, opID, c.At, c.URL, c.State, c.Reason, c.Error, c.Status, c.SHA256, c.Size, c.Location, c.Records, c.Resources).Scan(&c.ID)
+		if err != nil {
+			return translate(err, "record capture")
+		}
+		return db.appendAudit(ctx, tx, takedown.AuditCapture(slug, c))
+	})
+}
+
+func (db *DB) ListCaptures(ctx context.Context, itemID int64) ([]*takedown.Capture, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, item_id, at, url, state, reason, error, status, sha256, size, location, records, resources
+		FROM captures WHERE item_id = $1 ORDER BY at DESC, id DESC`, itemID)
+	if err != nil {
+		return nil, translate(err, "list captures")
+	}
+	out := []*takedown.Capture{}
+	var c takedown.Capture
+	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.ItemID, &c.At, &c.URL, &c.State, &c.Reason, &c.Error, &c.Status, &c.SHA256, &c.Size, &c.Location, &c.Records, &c.Resources}, func() error {
+		cc := c
+		cc.At = cc.At.UTC()
+		out = append(out, &cc)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "list captures")
+	}
+	if len(out) == 0 {
+		var exists bool
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, itemID).Scan(&exists); err != nil {
+			return nil, translate(err, "list captures")
+		}
+		if !exists {
+			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
+		}
+	}
+	return out, nil
+}
