@@ -446,8 +446,8 @@ func newBenchProbeURLsCommand(g *globals) *cobra.Command {
 // --- captures of evidence ---
 
 type benchCapture struct {
-	items, concurrency int
-	dir                string
+	items, distinct, concurrency int
+	dir                          string
 }
 
 func newBenchCaptureCommand(g *globals) *cobra.Command {
@@ -468,6 +468,7 @@ stored per second and the child's peak memory.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&b.items, "items", 10_000, "pages to capture")
+	f.IntVar(&b.distinct, "distinct", 500, "distinct channels they cycle through (the simulator keeps about 4,000 generated images; more channels measure its image generation, not the capture)")
 	f.IntVar(&b.concurrency, "concurrency", 32, "captures at once")
 	f.StringVar(&b.dir, "dir", "", "where the list, the simulator's description and the captures go (default: a temporary folder)")
 	return cmd
@@ -514,38 +515,58 @@ func (b *benchCapture) run(ctx context.Context, g *globals) error {
 	if len(channels) == 0 {
 		return errors.New("the simulated world has no channel")
 	}
-	list := filepath.Join(dir, "channels.txt")
-	f, err := os.Create(list)
-	if err != nil {
-		return err
+	distinct := min(b.distinct, len(channels), b.items)
+	writeList := func(name string, n int) (string, error) {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return "", err
+		}
+		w := bufio.NewWriter(f)
+		for i := range n {
+			fmt.Fprintln(w, channels[i%distinct])
+		}
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return "", err
+		}
+		return path, f.Close()
 	}
-	w := bufio.NewWriter(f)
-	for i := range b.items {
-		fmt.Fprintln(w, channels[i%len(channels)])
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "%d captures of %d distinct channel pages of the simulated internet (HTTPS on loopback), %d at once\n", b.items, min(b.items, len(channels)), b.concurrency)
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, self, "bench", "capture-urls", "--list", list, "--simnet", info, "--store", filepath.Join(dir, "evidence"), "--concurrency", strconv.Itoa(b.concurrency))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	child := func(list, store string) (benchCaptureResult, error) {
+		cmd := exec.CommandContext(ctx, self, "bench", "capture-urls", "--list", list, "--simnet", info, "--store", store, "--concurrency", strconv.Itoa(b.concurrency))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return benchCaptureResult{}, fmt.Errorf("the capturing child: %w", err)
+		}
+		var r benchCaptureResult
+		if err := json.Unmarshal(out, &r); err != nil {
+			return r, fmt.Errorf("the child's result: %w", err)
+		}
+		r.PeakRSS = peakRSS(cmd.ProcessState)
+		return r, nil
+	}
+	// A first pass, not measured, has the simulator make its images.
+	warm, err := writeList("warm.txt", distinct)
 	if err != nil {
-		return fmt.Errorf("the capturing child: %w", err)
+		return err
 	}
-	var r benchCaptureResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		return fmt.Errorf("the child's result: %w", err)
+	if _, err := child(warm, filepath.Join(dir, "warm-evidence")); err != nil {
+		return err
 	}
-	r.PeakRSS = peakRSS(cmd.ProcessState)
+	list, err := writeList("channels.txt", b.items)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "%d captures of %d distinct channel pages of the simulated internet (HTTPS on loopback), %d at once\n", b.items, distinct, b.concurrency)
+	r, err := child(list, filepath.Join(dir, "evidence"))
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(g.stdout, "%d captures in %.2f s: %.0f captures/s, %.1f MB/s stored (%.0f MB of WARC files, %d images beside the pages), %.0f MB peak RSS\n",
 		r.Captures, r.Seconds, float64(r.Captures)/r.Seconds, float64(r.Bytes)/r.Seconds/(1<<20), float64(r.Bytes)/(1<<20), r.Resources, float64(r.PeakRSS)/(1<<20))
 	var states []string

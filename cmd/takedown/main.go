@@ -65,6 +65,7 @@ func userMessage(err error) string {
 // and TAKEDOWN_* variables and passed down.
 type globals struct {
 	db        string
+	evidence  string
 	logLevel  string
 	logFormat string
 	stdin     io.Reader
@@ -107,6 +108,7 @@ the command line wins over the environment.`,
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.db, "db", "takedown.db", "database: a SQLite file path, or a postgres:// URL")
+	pf.StringVar(&g.evidence, "evidence", "", "folder of the evidence store (default: beside a SQLite database, DB.evidence; required with PostgreSQL)")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 
@@ -153,6 +155,7 @@ the command line wins over the environment.`,
 		newProbeCommand(g),
 		newAuditCommand(g),
 		newBenchCommand(g),
+		newEvidenceCommand(g),
 	)
 	return root
 }

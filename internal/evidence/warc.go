@@ -51,7 +51,7 @@ func newWARCWriter(w io.Writer) *warcWriter {
 
 func (ww *warcWriter) write(rec gowarc.WarcRecord) error {
 	defer rec.Close()
-	gz, err := gzip.NewWriterLevel(ww.w, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(ww.w, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
