@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gowarc "github.com/nlnwa/gowarc/v3"
@@ -50,11 +51,28 @@ func newWARCWriter(w io.Writer) *warcWriter {
 }
 
 func (ww *warcWriter) write(rec gowarc.WarcRecord) error {
+	return ww.writeLevel(rec, gzip.DefaultCompression)
+}
+
+// writeLevel writes a record at a compression level: images and other
+// compressed media gain nothing from deflate's search for matches, which
+// was most of a capture's time, and are only Huffman-coded.
+func (ww *warcWriter) writeLevel(rec gowarc.WarcRecord, level int) error {
 	defer rec.Close()
-	gz, err := gzip.NewWriterLevel(ww.w, gzip.DefaultCompression)
-	if err != nil {
-		return err
+	pool := &gzipPools[0]
+	if level == gzip.HuffmanOnly {
+		pool = &gzipPools[1]
 	}
+	gz, _ := pool.Get().(*gzip.Writer)
+	if gz == nil {
+		var err error
+		if gz, err = gzip.NewWriterLevel(ww.w, level); err != nil {
+			return err
+		}
+	} else {
+		gz.Reset(ww.w)
+	}
+	defer pool.Put(gz)
 	if _, _, err := ww.m.Marshal(gz, rec, 0); err != nil {
 		return fmt.Errorf("write a WARC %s record: %w", rec.Type(), err)
 	}
@@ -64,6 +82,10 @@ func (ww *warcWriter) write(rec gowarc.WarcRecord) error {
 	ww.records++
 	return nil
 }
+
+// gzipPools keep compressors (about a megabyte of state each) for reuse,
+// at the default level and Huffman-only.
+var gzipPools [2]sync.Pool
 
 // build finishes a record, or says what was wrong with it.
 func build(b gowarc.WarcRecordBuilder) (gowarc.WarcRecord, error) {
@@ -156,7 +178,17 @@ func (ww *warcWriter) exchange(x probe.Exchange, warcinfoID string) error {
 		resp.Close()
 		return err
 	}
-	return ww.write(resp)
+	return ww.writeLevel(resp, levelFor(x.Response.Header.Get("Content-Type")))
+}
+
+func levelFor(contentType string) int {
+	ct := strings.ToLower(contentType)
+	for _, compressed := range []string{"image/", "video/", "audio/", "application/zip", "application/gzip", "application/pdf", "application/octet-stream", "font/woff"} {
+		if strings.HasPrefix(ct, compressed) && !strings.HasPrefix(ct, "image/svg") && !strings.HasPrefix(ct, "image/bmp") {
+			return gzip.HuffmanOnly
+		}
+	}
+	return gzip.DefaultCompression
 }
 
 // angle writes a record ID the way WARC headers carry it: <urn:uuid:...>.
