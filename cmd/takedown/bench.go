@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -307,7 +306,6 @@ func runBenchChild(ctx context.Context, self string, args ...string) (benchResul
 	if err := json.Unmarshal(out, &r); err != nil {
 		return benchResult{}, fmt.Errorf("the child's result: %w", err)
 	}
-	r.PeakRSS = peakRSS(cmd.ProcessState)
 	return r, nil
 }
 
@@ -324,15 +322,19 @@ func runHTTPX(ctx context.Context, httpx, list string, threads int) (benchResult
 	if err := cmd.Start(); err != nil {
 		return benchResult{}, err
 	}
+	stop := make(chan struct{})
+	peak := watchHWM(cmd.Process.Pid, stop)
 	answered := 0
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		answered++
 	}
+	close(stop)
+	r := benchResult{Tool: "httpx", PeakRSS: <-peak}
 	if err := cmd.Wait(); err != nil {
 		return benchResult{}, err
 	}
-	r := benchResult{Tool: "httpx", Seconds: time.Since(start).Seconds(), PeakRSS: peakRSS(cmd.ProcessState)}
+	r.Seconds = time.Since(start).Seconds()
 	lines, err := countLines(list)
 	if err != nil {
 		return r, err
@@ -356,12 +358,49 @@ func countLines(path string) (int, error) {
 	return n, sc.Err()
 }
 
-// peakRSS is a finished child's peak resident set, in bytes.
-func peakRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss * 1024 // kilobytes on Linux
+// Peak memory is the high-water mark of a process's own address space
+// (VmHWM in /proc/PID/status). The rusage of a child is no good here:
+// Go starts children sharing the parent's memory until exec, and Linux
+// keeps the larger of the two peaks in the child's ru_maxrss, so a
+// child of a large parent would report the parent's size.
+
+// vmHWM reads a process's peak resident set, in bytes; 0 if unknown.
+func vmHWM(pid string) int64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
 	}
 	return 0
+}
+
+// watchHWM samples a running process's peak every 20 ms until stop is
+// closed, and returns the last sample (for a program that cannot report
+// its own, such as httpx).
+func watchHWM(pid int, stop <-chan struct{}) <-chan int64 {
+	out := make(chan int64, 1)
+	go func() {
+		var peak int64
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v := vmHWM(strconv.Itoa(pid)); v > peak {
+				peak = v
+			}
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
 }
 
 // newBenchProbeURLsCommand is the child: it probes a list of URLs with
@@ -431,6 +470,7 @@ func newBenchProbeURLsCommand(g *globals) *cobra.Command {
 				return err
 			}
 			r.Seconds = time.Since(start).Seconds()
+			r.PeakRSS = vmHWM("self")
 			return json.NewEncoder(g.stdout).Encode(r)
 		},
 	}
@@ -481,7 +521,7 @@ type benchCaptureResult struct {
 	Resources int            `json:"resources"`
 	Bytes     int64          `json:"bytes"`
 	Seconds   float64        `json:"seconds"`
-	PeakRSS   int64          `json:"-"`
+	PeakRSS   int64          `json:"peak_rss_bytes"`
 }
 
 func (b *benchCapture) run(ctx context.Context, g *globals) error {
@@ -547,7 +587,6 @@ func (b *benchCapture) run(ctx context.Context, g *globals) error {
 		if err := json.Unmarshal(out, &r); err != nil {
 			return r, fmt.Errorf("the child's result: %w", err)
 		}
-		r.PeakRSS = peakRSS(cmd.ProcessState)
 		return r, nil
 	}
 	// A first pass, not measured, has the simulator make its images.
@@ -650,6 +689,7 @@ func newBenchCaptureURLsCommand(g *globals) *cobra.Command {
 				r.Bytes += capt.Size
 			}
 			r.Seconds = time.Since(start).Seconds()
+			r.PeakRSS = vmHWM("self")
 			return json.NewEncoder(g.stdout).Encode(r)
 		},
 	}

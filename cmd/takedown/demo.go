@@ -234,7 +234,28 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	}
 	printDemoWhere(out, addr, op, dir, infoPath, srv, login)
 
-	// 7. Refer everything; the simulated providers' liaisons answer
+	// 7. Preserve every item before it is referred: its page and the
+	// images that identify it, as WARC files in the evidence store.
+	// Only the items not referred yet (a run again in the same folder
+	// captures only what is new).
+	capt := &captureOptions{probes: probeOptions{outbound: simOut, perHost: 32, rate: 5000, concurrency: 128, timeout: 10 * time.Second, region: s.Region},
+		resources: 2, pageBytes: 4 << 20, resourceSize: 2 << 20, concurrency: 64}
+	capturer, capProber, err := capt.capturer(&dg)
+	if err != nil {
+		return err
+	}
+	sum, err := captureItems(ctx, &dg, db, capturer, op, takedown.ItemFilter{OperationID: op.ID, Status: takedown.ItemSubmitted}, nil, capt.concurrency, o.progress)
+	capProber.Close()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "7. preserved: %d items captured in %s (%.0f MB of WARC files in %s; each page with its avatar or first image): %s\n",
+		sum.captures, sum.elapsed.Round(time.Millisecond), float64(sum.bytes)/(1<<20), strings.TrimSuffix(dg.db, ".db")+".evidence", sum.states.String())
+	if !o.rerun(total) && sum.captures != items {
+		mismatches = append(mismatches, fmt.Sprintf("%d of %d items captured before the referral", sum.captures, items))
+	}
+
+	// 8. Refer everything; the simulated providers' liaisons answer
 	// through the API, as real ones would through the portal.
 	tokens, err := demoLiaisons(ctx, db, codes)
 	if err != nil {
@@ -249,7 +270,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	if want := items - res.Unattributed; !o.rerun(total) && referred != want {
 		mismatches = append(mismatches, fmt.Sprintf("%d items referred, %d attributed to a provider", referred, want))
 	}
-	fmt.Fprintf(out, "8. deliveries and the providers' answers as they arrive\n")
+	fmt.Fprintf(out, "9. deliveries and the providers' answers as they arrive\n")
 	if o.ready != nil {
 		o.ready(addr, login.token)
 	}
@@ -331,7 +352,7 @@ func printDemoReferrals(w io.Writer, res *refer.Result) int {
 		total += len(r.Items)
 	}
 	slices.Sort(names)
-	fmt.Fprintf(w, "7. referred: %d items in %d batches; %d without a provider, %d held\n", total, len(res.Referrals), res.Unattributed, len(res.Held))
+	fmt.Fprintf(w, "8. referred: %d items in %d batches; %d without a provider, %d held\n", total, len(res.Referrals), res.Unattributed, len(res.Held))
 	for _, n := range names {
 		fmt.Fprintf(w, "   %-30s %4d batches %7d items\n", n, per[n].batches, per[n].items)
 	}

@@ -56,9 +56,16 @@ func TestDemoUntilDone(t *testing.T) {
 	if totals == nil || totals[1] != strconv.Itoa(truth.Rows) || totals[5] != strconv.Itoa(truth.Bad) {
 		t.Errorf("import totals %v, want %d rows and %d rejected", totals, truth.Rows, truth.Bad)
 	}
+	// Every item preserved before its referral, in the evidence store.
+	if !strings.Contains(out, fmt.Sprintf("7. preserved: %d items captured", truth.Found)) || strings.Index(out, "7. preserved") > strings.Index(out, "8. referred") {
+		t.Errorf("the demo did not capture all %d items before referring them:\n%s", truth.Found, out)
+	}
+	if warcs, _ := filepath.Glob(filepath.Join(dir, "takedown.evidence", "??", "*.warc.gz")); len(warcs) < truth.Found {
+		t.Errorf("%d WARC files in the evidence store, want one per item (%d)", len(warcs), truth.Found)
+	}
 	// Every item referred, every batch received once and acknowledged,
 	// and the first answers in.
-	if !strings.Contains(out, fmt.Sprintf("7. referred: %d items in", truth.Found)) {
+	if !strings.Contains(out, fmt.Sprintf("8. referred: %d items in", truth.Found)) {
 		t.Errorf("the demo did not refer all %d items:\n%s", truth.Found, out)
 	}
 	last := regexp.MustCompile(`(\d+)/(\d+) batches delivered, (\d+) receipts confirmed; (\d+) of (\d+) items answered`).FindAllStringSubmatch(out, -1)
@@ -79,6 +86,9 @@ func TestDemoUntilDone(t *testing.T) {
 	code, out, errOut = runTakedown(t, "", "demo", "--until-done", "--scenario", smallScenario, "--dir", dir, "--listen", "127.0.0.1:0", "--progress", "never")
 	if code != 0 || !strings.Contains(out, "every figure matches") {
 		t.Fatalf("demo again: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "7. preserved: 0 items captured") {
+		t.Errorf("a second run captured again what it had:\n%s", out)
 	}
 	if totals := regexp.MustCompile(`total\s+\d+\s+(\d+)\s+(\d+)`).FindStringSubmatch(out); totals == nil || totals[1] != "0" || totals[2] != "0" {
 		t.Errorf("a second run added items or submissions: %v", totals)

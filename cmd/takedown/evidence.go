@@ -133,7 +133,7 @@ recorded with its reason and keeps what was fetched.`,
 // captureSummary counts what a run of captures did.
 type captureSummary struct {
 	captures  int
-	states    map[string]int
+	states    stateCounts
 	bytes     int64
 	resources int
 	elapsed   time.Duration
@@ -180,7 +180,7 @@ func captureItems(ctx context.Context, g *globals, db database, c *evidence.Capt
 		}
 	}
 	bar := newCountProgress(g.stderr, progressMode, "capture", int64(len(targets)))
-	sum := &captureSummary{states: map[string]int{}}
+	sum := &captureSummary{states: stateCounts{}}
 	start := time.Now()
 	ok := false
 	defer func() { bar.finish(ok) }()
@@ -231,6 +231,19 @@ feed:
 	ok = true
 	sum.elapsed = time.Since(start)
 	return sum, nil
+}
+
+// stateCounts counts captures by "state" or "state/reason".
+type stateCounts map[string]int
+
+// String says them in one line: "captured 1480, failed/removed 20".
+func (c stateCounts) String() string {
+	var parts []string
+	for k, n := range c {
+		parts = append(parts, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
 }
 
 func (s *captureSummary) print(g *globals) {
