@@ -18,6 +18,7 @@ import (
 	"github.com/takedown-project/takedown/internal/auth"
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/refer"
+	"github.com/takedown-project/takedown/internal/evidence"
 	"github.com/takedown-project/takedown/internal/web"
 )
 
@@ -187,7 +188,15 @@ func newHandler(ctx context.Context, g *globals, o *serveOptions, db database) (
 			return nil, err
 		}
 	}
-	ui, err := web.New(web.Config{Store: db, Auth: authn, OIDC: oidc, OIDCName: o.oidcName, HSTS: o.secureCookies, Logger: g.logger.With("component", "web")})
+	// The evidence store, when this process reaches one: the UI shows
+	// captures from it.
+	var blobs evidence.BlobStore
+	if store, err := evidenceStore(g); err == nil {
+		blobs = store
+	} else {
+		g.logger.Warn("captures will not be shown: no evidence store", "error", takedown.ErrorMessage(err))
+	}
+	ui, err := web.New(web.Config{Store: db, Auth: authn, OIDC: oidc, OIDCName: o.oidcName, HSTS: o.secureCookies, Evidence: blobs, Logger: g.logger.With("component", "web")})
 	if err != nil {
 		return nil, err
 	}

@@ -330,3 +330,51 @@ func FuzzResourceURLs(f *testing.F) {
 		}
 	})
 }
+
+// A capture reads back as data to show: headers, the page's text without
+// its scripts, and images only as images.
+func TestReadView(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/page":
+			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+			rw.Write([]byte(`<html><head><title>Invented channel</title><script>alert("x")</script><style>p{}</style></head>
+<body><p>Filler post one.</p><img src="/a.png"><img src="/b.svg"><noscript>hidden</noscript><p>Filler <b>post</b> two.</p></body></html>`))
+		case "/a.png":
+			rw.Header().Set("Content-Type", "image/png")
+			rw.Write([]byte("\x89PNG\r\n\x1a\nnot really"))
+		case "/b.svg":
+			rw.Header().Set("Content-Type", "image/svg+xml")
+			rw.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))
+		}
+	}))
+	defer srv.Close()
+	w := newWorld(t, nil, &outbound.Config{})
+	c, err := w.cap.Capture(context.Background(), Target{ItemID: 1, URL: srv.URL + "/page", Platform: takedown.PlatformWeb, Kind: takedown.KindWebsite})
+	if err != nil || c.Resources != 2 {
+		t.Fatalf("capture: %+v %v", c, err)
+	}
+	v, err := ReadView(context.Background(), w.blob, c.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Responses) != 3 {
+		t.Fatalf("%d answers", len(v.Responses))
+	}
+	page := v.Responses[0]
+	if page.Text != "Invented channel\nFiller post one.\nFiller post two." || page.Image || page.Status != "200 OK" && !strings.HasSuffix(page.Status, "200 OK") {
+		t.Errorf("the page's view: %+v", page)
+	}
+	if !v.Responses[1].Image || v.Responses[2].Image {
+		t.Errorf("images: png %v, svg %v (an SVG can hold scripts and is no image to show)", v.Responses[1].Image, v.Responses[2].Image)
+	}
+	if b, ct, err := ReadResource(context.Background(), w.blob, c.Location, 2); err != nil || ct != "image/png" || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Errorf("the png: %q %s %v", b, ct, err)
+	}
+	for _, i := range []int{1, 3, 9} {
+		if _, _, err := ReadResource(context.Background(), w.blob, c.Location, i); err == nil {
+			t.Errorf("answer %d served as an image", i)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/evidence"
 )
 
 // An operation's page, its items and an item's page: what every member
@@ -117,14 +118,87 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	caps, err := s.store.ListCaptures(r.Context(), it.ID)
+	if err != nil {
+		return err
+	}
 	ttr := ""
 	if d, ok := v.TimeToRemoval(); ok {
 		ttr = humanDuration(d)
 	}
 	s.render(w, r, http.StatusOK, "item", map[string]any{
 		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
-		"StatusLabel": labelOf(statusLabels, v.Status),
+		"StatusLabel": labelOf(statusLabels, v.Status), "Captures": caps,
 	})
+	return nil
+}
+
+// capture returns the capture of the path, of the item of the path, of
+// an operation the actor sees.
+func (s *Server) capture(r *http.Request) (*takedown.Operation, *takedown.Item, *takedown.Capture, error) {
+	_, op, err := s.visible(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	id, err1 := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	cid, err2 := strconv.ParseInt(r.PathValue("capture"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no such capture")
+	}
+	it, err := s.store.FindItem(r.Context(), id)
+	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
+		return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	caps, err := s.store.ListCaptures(r.Context(), id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, c := range caps {
+		if c.ID == cid {
+			if c.Location == "" {
+				return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "capture %d kept no file: %s", cid, c.Reason)
+			}
+			if s.evidence == nil {
+				return nil, nil, nil, takedown.Errorf(takedown.EUNAVAILABLE, "this server has no evidence store to read captures from (--evidence)")
+			}
+			return op, it, c, nil
+		}
+	}
+	return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no capture %d of item %d", cid, id)
+}
+
+// capturePage shows a capture as data: each answer's headers, the text
+// of its page, its images. Nothing of the captured page runs.
+func (s *Server) capturePage(w http.ResponseWriter, r *http.Request) error {
+	op, it, c, err := s.capture(r)
+	if err != nil {
+		return err
+	}
+	v, err := evidence.ReadView(r.Context(), s.evidence, c.Location)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "capture", map[string]any{"Operation": op, "Item": it, "Capture": c, "View": v})
+	return nil
+}
+
+func (s *Server) captureImage(w http.ResponseWriter, r *http.Request) error {
+	_, _, c, err := s.capture(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil {
+		return takedown.Errorf(takedown.ENOTFOUND, "no image %q", r.PathValue("n"))
+	}
+	body, ct, err := evidence.ReadResource(r.Context(), s.evidence, c.Location, n)
+	if err != nil {
+		return takedown.Errorf(takedown.ENOTFOUND, "%v", err)
+	}
+	evidence.ServeImage(w, body, ct)
 	return nil
 }
 

@@ -2,11 +2,18 @@ package web_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/auth"
+	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/probe"
+	"github.com/takedown-project/takedown/internal/web"
 )
 
 // The operation's page shows the figures of verification (only confirmed
@@ -94,4 +101,76 @@ func TestOperationAndItemPages(t *testing.T) {
 	wantStatus(t, b.get(t, "ana", "/operations/nope"), http.StatusNotFound, "no such operation")
 	wantStatus(t, b.get(t, "ana", op+"/items/999999"), http.StatusNotFound, "no such item")
 	wantStatus(t, b.get(t, "ana", op+"/items/x"), http.StatusNotFound, "no item number")
+}
+
+// A capture is shown as data: the page's text without its script, its
+// headers, its image served as an image with a policy that lets nothing
+// run; an SVG (which can hold scripts) is not served at all.
+func TestCapturePage(t *testing.T) {
+	t.Parallel()
+	site := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/page":
+			rw.Header().Set("Content-Type", "text/html")
+			rw.Write([]byte(`<html><head><title>Invented channel</title><script>alert("captured")</script></head><body><p>Filler post.</p><img src="/a.png"><img src="/b.svg"></body></html>`))
+		case "/a.png":
+			rw.Header().Set("Content-Type", "image/png")
+			rw.Write([]byte("\x89PNG\r\n\x1a\nsynthetic"))
+		case "/b.svg":
+			rw.Header().Set("Content-Type", "image/svg+xml")
+			rw.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`))
+		}
+	}))
+	defer site.Close()
+	blobs, err := evidence.NewFSStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := probe.New(probe.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, PerHostRate: 100, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	capturer, err := evidence.New(evidence.Config{Fetcher: p, Blobs: blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := setupWith(t, func(c *web.Config) { c.Evidence = blobs })
+	capt, err := capturer.Capture(ctx, evidence.Target{ItemID: b.items["one"], URL: site.URL + "/page", Platform: takedown.PlatformWeb, Kind: takedown.KindWebsite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.db.RecordCapture(ctx, capt); err != nil {
+		t.Fatal(err)
+	}
+	failed := &takedown.Capture{ItemID: b.items["one"], At: capt.At.Add(time.Minute), URL: site.URL + "/page", State: takedown.CaptureFailed, Reason: takedown.CaptureNetwork}
+	if err := b.db.RecordCapture(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	item := "/operations/rad-1/items/" + b.item("one")
+	p1 := b.get(t, "ana", item)
+	wantIn(t, p1, "the item page", capt.SHA256, "View capture "+strconv.FormatInt(capt.ID, 10), "failed (network)", "no file")
+	page := item + "/captures/" + strconv.FormatInt(capt.ID, 10)
+	p2 := b.get(t, "ana", page)
+	wantStatus(t, p2, http.StatusOK, "the capture page")
+	wantIn(t, p2, "the capture page", "Invented channel", "Filler post.", "Content-Type: image/png", `src="`+page+`/images/2"`, "Image 2 of the capture")
+	wantNotIn(t, p2, "the capture page", `alert(&#34;captured&#34;)`, `/images/3"`)
+	img := b.get(t, "ana", page+"/images/2")
+	if img.status != http.StatusOK || img.header.Get("Content-Type") != "image/png" || !strings.Contains(img.header.Get("Content-Security-Policy"), "sandbox") ||
+		img.header.Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(img.body, "\x89PNG") {
+		t.Errorf("the image: %d %v", img.status, img.header)
+	}
+	for _, path := range []string{page + "/images/1", page + "/images/3", page + "/images/x", item + "/captures/" + strconv.FormatInt(failed.ID, 10), item + "/captures/999999"} {
+		wantStatus(t, b.get(t, "ana", path), http.StatusNotFound, path)
+	}
+	wantStatus(t, b.get(t, "liaison-a", page), http.StatusNotFound, "a liaison at a capture")
+	wantStatus(t, b.get(t, "ana", "/operations/rad-1/items/"+b.item("other")+"/captures/"+strconv.FormatInt(capt.ID, 10)), http.StatusNotFound, "a capture under another item")
+
+	// Without an evidence store, captures are listed but not shown.
+	nb := setup(t)
+	if err := nb.db.RecordCapture(ctx, &takedown.Capture{ItemID: nb.items["one"], At: capt.At, URL: capt.URL, State: capt.State, SHA256: capt.SHA256, Size: capt.Size, Location: capt.Location, Records: capt.Records}); err != nil {
+		t.Fatal(err)
+	}
+	caps, _ := nb.db.ListCaptures(ctx, nb.items["one"])
+	wantStatus(t, nb.get(t, "ana", "/operations/rad-1/items/"+nb.item("one")+"/captures/"+strconv.FormatInt(caps[0].ID, 10)), http.StatusServiceUnavailable, "a capture without a store")
 }

@@ -38,7 +38,10 @@ const liaisonPassword = "correct horse battery staple"
 
 var ctx = context.Background()
 
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T) *bundle { t.Helper(); return setupWith(t, nil) }
+
+// setupWith is setup with the UI's configuration changed by configure.
+func setupWith(t *testing.T, configure func(*web.Config)) *bundle {
 	t.Helper()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "takedown.db"))
 	if err != nil {
@@ -141,7 +144,11 @@ func setup(t *testing.T) *bundle {
 	// e-mail when the batch was made), so it can be sent again at once.
 	must(db.RecordDelivery(ctx, b.refs["plain"], takedown.DeliveryUpdate{Channel: takedown.ChannelEmail, State: takedown.DeliveryDead, Error: "550 mailbox <b>unknown</b>", At: b.now}))
 
-	ui, err := web.New(web.Config{Store: db, Auth: auth.New(auth.Config{Users: db}), Now: func() time.Time { return b.now }})
+	cfg := web.Config{Store: db, Auth: auth.New(auth.Config{Users: db}), Now: func() time.Time { return b.now }}
+	if configure != nil {
+		configure(&cfg)
+	}
+	ui, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/auth"
+	"github.com/takedown-project/takedown/internal/evidence"
 )
 
 //go:embed templates/*.html
@@ -38,9 +39,12 @@ type Config struct {
 	OIDC     *auth.OIDC
 	OIDCName string
 	// HSTS sends Strict-Transport-Security: set it when served over HTTPS.
-	HSTS   bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	HSTS bool
+	// Evidence is where captures are kept; nil: captures are listed but
+	// not shown.
+	Evidence evidence.BlobStore
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Server serves the UI. Create it with New.
@@ -50,6 +54,7 @@ type Server struct {
 	oidc     *auth.OIDC
 	oidcName string
 	hsts     bool
+	evidence evidence.BlobStore
 	log      *slog.Logger
 	now      func() time.Time
 	pages    map[string]*template.Template
@@ -60,7 +65,7 @@ type Server struct {
 // New parses the templates (a broken one fails here, at start-up, not on
 // the first request) and registers the routes.
 func New(cfg Config) (*Server, error) {
-	s := &Server{store: cfg.Store, auth: cfg.Auth, oidc: cfg.OIDC, oidcName: cfg.OIDCName, hsts: cfg.HSTS, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, auth: cfg.Auth, oidc: cfg.OIDC, oidcName: cfg.OIDCName, hsts: cfg.HSTS, evidence: cfg.Evidence, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +118,8 @@ func (s *Server) routes() []route {
 		{"GET /operations/{slug}", s.operationPage},
 		{"GET /operations/{slug}/items", s.itemsPage},
 		{"GET /operations/{slug}/items/{id}", s.itemPage},
+		{"GET /operations/{slug}/items/{id}/captures/{capture}", s.capturePage},
+		{"GET /operations/{slug}/items/{id}/captures/{capture}/images/{n}", s.captureImage},
 
 		// An operation's referrals, for its coordinators and auditors.
 		{"GET /operations/{slug}/referrals", s.referralsPage},
@@ -253,6 +260,7 @@ func (s *Server) parseTemplates() error {
 		},
 		"add":            func(a, b int) int { return a + b },
 		"seconds":        seconds,
+		"mb":             func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) },
 		"status":         func(st takedown.ItemStatus) string { return labelOf(statusLabels, st) },
 		"basis":          func(b takedown.LegalBasis) string { return labelOf(basisLabels, b) },
 		"outcome":        func(o takedown.Outcome) string { return labelOf(outcomeLabels, o) },
