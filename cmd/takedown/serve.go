@@ -17,8 +17,8 @@ import (
 	"github.com/takedown-project/takedown/internal/attribute"
 	"github.com/takedown-project/takedown/internal/auth"
 	"github.com/takedown-project/takedown/internal/canon"
-	"github.com/takedown-project/takedown/internal/refer"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/refer"
 	"github.com/takedown-project/takedown/internal/web"
 )
 
