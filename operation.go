@@ -22,6 +22,9 @@ type Operation struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Status      OperationStatus `json:"status"`
+	// Evidence says whether items are captured before they are referred
+	// (EvidenceBefore, the default, when empty).
+	Evidence EvidencePolicy `json:"evidence"`
 	// Agencies are the codes of the participating agencies, sorted.
 	Agencies  []string  `json:"agencies"`
 	CreatedAt time.Time `json:"created_at"`
@@ -40,8 +43,31 @@ func (o *Operation) Validate() error {
 	default:
 		return Errorf(EINVALID, "operation status %q is neither %q nor %q", o.Status, OperationOpen, OperationClosed)
 	}
+	if o.Evidence == "" {
+		o.Evidence = EvidenceBefore
+	}
+	switch o.Evidence {
+	case EvidenceBefore, EvidenceRequired, EvidenceOff:
+	default:
+		return Errorf(EINVALID, "operation evidence policy %q: want %s, %s or %s", o.Evidence, EvidenceBefore, EvidenceRequired, EvidenceOff)
+	}
 	return nil
 }
+
+// EvidencePolicy says what an operation asks of evidence before a
+// referral.
+type EvidencePolicy string
+
+const (
+	// EvidenceBefore: an item is referred once a capture was tried; a
+	// capture that failed does not hold the referral up.
+	EvidenceBefore EvidencePolicy = "before"
+	// EvidenceRequired: an item is referred only once it was captured
+	// (or found removed already, which the capture documents).
+	EvidenceRequired EvidencePolicy = "required"
+	// EvidenceOff: referrals do not wait for captures.
+	EvidenceOff EvidencePolicy = "off"
+)
 
 // OperationService manages operations and their participating agencies.
 type OperationService interface {

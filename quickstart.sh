@@ -16,7 +16,10 @@ td() { ./bin/takedown --db "$db" "$@"; }
 
 td agency add aa-iru --name "Example referral unit A" --country NL 2>/dev/null || true
 td agency add bb-iru --name "Example referral unit B" --country BE 2>/dev/null || true
-td operation create rad-example --name "Example referral action day" --agencies aa-iru,bb-iru 2>/dev/null || true
+# The example items are invented URLs on real platforms' domains: nothing
+# may fetch them, so this operation refers without evidence captures
+# (an operation's default is to capture every item before its referral).
+td operation create rad-example --name "Example referral action day" --agencies aa-iru,bb-iru --evidence off 2>/dev/null || true
 
 echo; echo "== importing examples/agency-a.csv as aa-iru"
 td import --operation rad-example --agency aa-iru --errors bin/agency-a-rejected.csv examples/agency-a.csv

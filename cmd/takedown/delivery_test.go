@@ -77,7 +77,7 @@ func newDeliveryWorld(t *testing.T, dsn string, maxItems int) *deliveryWorld {
 		t.Fatal(err)
 	}
 	mustRun(t, "--db", dsn, "agency", "add", "aa-iru", "--name", "Agency A")
-	mustRun(t, "--db", dsn, "operation", "create", "rad-faults", "--name", "Faults", "--agencies", "aa-iru")
+	mustRun(t, "--db", dsn, "operation", "create", "rad-faults", "--name", "Faults", "--agencies", "aa-iru", "--evidence", "off")
 	for _, f := range truth.Files[:2] {
 		mustRun(t, "--db", dsn, "import", "--operation", "rad-faults", "--agency", "aa-iru", "--progress", "never", f.Path)
 	}

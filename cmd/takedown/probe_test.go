@@ -39,7 +39,7 @@ func TestProbeCommand(t *testing.T) {
 	}
 	db := filepath.Join(dir, "t.db")
 	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
-	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru")
+	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru", "--evidence", "off")
 	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
 		t.Fatalf("import: %s", errOut)
 	}

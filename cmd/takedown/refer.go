@@ -69,6 +69,10 @@ Regulation (EU) 2021/784 in --order, a YAML file:
 				return err
 			}
 			printReferResult(g.stdout, res)
+			if op, err := db.FindOperation(cmd.Context(), o.operation); err == nil && op.Evidence != takedown.EvidenceOff {
+				fmt.Fprintf(g.stdout, "evidence first (%s's policy: %s): an item goes once its capture was %s; capture the rest with: takedown evidence capture --operation %s\n",
+					op.Slug, op.Evidence, map[takedown.EvidencePolicy]string{takedown.EvidenceBefore: "tried", takedown.EvidenceRequired: "made"}[op.Evidence], op.Slug)
+			}
 			return nil
 		}),
 	}

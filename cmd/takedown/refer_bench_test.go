@@ -64,7 +64,7 @@ func BenchmarkReferDeliver(b *testing.B) {
 				// An operation of its own each round: the simulator would
 				// take the same keys again for resends.
 				slug := fmt.Sprintf("rad-bench-%s-%d", be.name, i)
-				mustRun(b, "--db", dsn, "operation", "create", slug, "--name", "bench", "--agencies", "aa-iru")
+				mustRun(b, "--db", dsn, "operation", "create", slug, "--name", "bench", "--agencies", "aa-iru", "--evidence", "off")
 				mustRun(b, "--db", dsn, "import", "--operation", slug, "--agency", "aa-iru", "--progress", "never", csvPath)
 				g := &globals{db: dsn, logLevel: "error", logFormat: "text", logger: slog.New(slog.DiscardHandler), stdout: io.Discard, stderr: io.Discard}
 				db, err := openDatabase(ctx, g)

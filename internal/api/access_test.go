@@ -67,8 +67,8 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	}
 	must(db.CreateProvider(ctx, &takedown.Provider{Code: "p-one", Name: "Provider one", Platforms: []takedown.Platform{takedown.PlatformTelegram}}))
 	must(db.CreateProvider(ctx, &takedown.Provider{Code: "p-two", Name: "Provider two", Platforms: []takedown.Platform{takedown.PlatformX}}))
-	f.opA = &takedown.Operation{Slug: "rad-a", Name: "Operation of A", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
-	f.opB = &takedown.Operation{Slug: "rad-b", Name: "Operation of B", Status: takedown.OperationOpen, Agencies: []string{"bb-iru"}}
+	f.opA = &takedown.Operation{Slug: "rad-a", Name: "Operation of A", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}, Evidence: takedown.EvidenceOff}
+	f.opB = &takedown.Operation{Slug: "rad-b", Name: "Operation of B", Status: takedown.OperationOpen, Agencies: []string{"bb-iru"}, Evidence: takedown.EvidenceOff}
 	must(db.CreateOperation(ctx, f.opA))
 	must(db.CreateOperation(ctx, f.opB))
 

@@ -308,7 +308,7 @@ func TestAPI(t *testing.T) {
 
 	// Operations, run by coordinators.
 	var op takedown.Operation
-	b.doAs(t, coordA, "POST", "/api/v1/operations", map[string]any{"slug": "rad-1", "name": "Action day"}, 201, &op)
+	b.doAs(t, coordA, "POST", "/api/v1/operations", map[string]any{"slug": "rad-1", "name": "Action day", "evidence": "off"}, 201, &op)
 	if diff := cmp.Diff([]string{"aa-iru"}, op.Agencies); diff != "" {
 		t.Errorf("the coordinator's agency does not take part mismatch (-want +got):\n%s", diff)
 	}

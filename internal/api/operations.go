@@ -12,6 +12,7 @@ type operationInput struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Agencies    []string `json:"agencies"`
+	Evidence    string   `json:"evidence"`
 }
 
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
@@ -37,7 +38,7 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) error {
 	if own := a.Agency(); own != "" && !slices.Contains(in.Agencies, own) {
 		in.Agencies = append(in.Agencies, own)
 	}
-	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies}
+	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies, Evidence: takedown.EvidencePolicy(in.Evidence)}
 	if err := s.store.CreateOperation(r.Context(), op); err != nil {
 		return err
 	}

@@ -652,9 +652,12 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 	}
 	now := ts(db.now())
 	var holds []*takedown.Hold
-	var exists bool
+	var policies []takedown.EvidencePolicy
 	b := &pgx.Batch{}
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM operations WHERE id = $1)`, operationID).QueryRow(func(row pgx.Row) error { return row.Scan(&exists) })
+	b.Queue(`SELECT evidence FROM operations WHERE id = $1`, operationID).Query(func(rows pgx.Rows) (err error) {
+		policies, err = pgx.CollectRows(rows, pgx.RowTo[takedown.EvidencePolicy])
+		return err
+	})
 	b.Queue(activeHoldsOf(`$1`), operationID, now).Query(func(rows pgx.Rows) (err error) {
 		holds, err = collectHolds(rows)
 		return err
@@ -662,14 +665,14 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, translate(err, "referable items")
 	}
-	if !exists {
+	if len(policies) == 0 {
 		return nil, takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", operationID)
 	}
 	out := []*takedown.Item{}
 	run := min(max(2*limit, 100), maxReferableRun)
 	for {
 		rows, err := db.pool.Query(ctx, `SELECT `+itemColumns+`,
-				EXISTS (SELECT 1 FROM referral_items ri WHERE ri.item_id = i.id AND ri.outcome = ANY($3))
+				EXISTS (SELECT 1 FROM referral_items ri WHERE ri.item_id = i.id AND ri.outcome = ANY($3)) OR NOT (`+evidenceCondition(policies[0])+`)
 			FROM items i WHERE i.operation_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $4`, operationID, afterID, openOutcomes, run)
 		if err != nil {
 			return nil, translate(err, "referable items")
@@ -699,3 +702,16 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 
 // maxReferableRun bounds the items ReferableItems reads at a time.
 const maxReferableRun = 10000
+
+// evidenceCondition is what an operation's evidence policy asks of an
+// item before its referral: a capture tried, or one that preserved it
+// (or found it removed already, which the capture documents).
+func evidenceCondition(p takedown.EvidencePolicy) string {
+	switch p {
+	case takedown.EvidenceOff:
+		return "true"
+	case takedown.EvidenceRequired:
+		return `EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id AND (c.state = 'captured' OR c.reason = 'removed'))`
+	}
+	return `EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id)`
+}

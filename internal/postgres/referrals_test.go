@@ -31,7 +31,7 @@ func setupReferrals(t *testing.T, n int) *referralFixture {
 	if err := db.CreateAgency(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	op := &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
+	op := &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}, Evidence: takedown.EvidenceOff}
 	if err := db.CreateOperation(ctx, op); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func BenchmarkRecordObservations(b *testing.B) {
 	if err := db.CreateAgency(ctx, a); err != nil {
 		b.Fatal(err)
 	}
-	op := &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
+	op := &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}, Evidence: takedown.EvidenceOff}
 	if err := db.CreateOperation(ctx, op); err != nil {
 		b.Fatal(err)
 	}

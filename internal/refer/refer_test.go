@@ -46,7 +46,7 @@ func setup(t *testing.T) *fixture {
 	if err := db.CreateAgency(ctx, f.agency); err != nil {
 		t.Fatal(err)
 	}
-	f.op = &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"nl-iru"}}
+	f.op = &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"nl-iru"}, Evidence: takedown.EvidenceOff}
 	if err := db.CreateOperation(ctx, f.op); err != nil {
 		t.Fatal(err)
 	}

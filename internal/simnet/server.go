@@ -243,6 +243,12 @@ func (s *Server) Close() error {
 	defer cancel()
 	s.cancel()
 	err := errors.Join(s.https.Shutdown(ctx), s.http.Shutdown(ctx), s.smtp.Close())
+	// A server whose Serve had not begun when Shutdown ran (a test that
+	// ends within milliseconds of Start) would go on accepting: closing
+	// the listeners ends it either way.
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
 	s.done.Wait()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil

@@ -29,7 +29,7 @@ func referralFixture(b *testing.B, n int) (*sqlite.DB, *takedown.Operation, []in
 	if err := db.CreateAgency(ctx, a); err != nil {
 		b.Fatal(err)
 	}
-	op := &takedown.Operation{Slug: "rad-bench", Name: "bench", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
+	op := &takedown.Operation{Slug: "rad-bench", Name: "bench", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}, Evidence: takedown.EvidenceOff}
 	if err := db.CreateOperation(ctx, op); err != nil {
 		b.Fatal(err)
 	}

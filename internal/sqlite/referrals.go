@@ -653,12 +653,13 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 	if limit <= 0 {
 		limit = takedown.DefaultPageSize
 	}
-	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM operations WHERE id = ?`, operationID).Scan(&n); err != nil {
-		return nil, translate(err, "referable items")
-	}
-	if n == 0 {
+	var policy takedown.EvidencePolicy
+	err := db.read.QueryRowContext(ctx, `SELECT evidence FROM operations WHERE id = ?`, operationID).Scan(&policy)
+	if err == sql.ErrNoRows {
 		return nil, takedown.Errorf(takedown.ENOTFOUND, "no operation with ID %d", operationID)
+	}
+	if err != nil {
+		return nil, translate(err, "referable items")
 	}
 	now := db.now()
 	holds, err := listHolds(ctx, db.read, takedown.HoldFilter{OperationID: operationID, ActiveAt: now})
@@ -676,6 +677,7 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 		rows, err := db.read.QueryContext(ctx, `SELECT `+itemColumns+` FROM items i
 			WHERE i.operation_id = ? AND i.id > ?
 				AND NOT EXISTS (SELECT 1 FROM referral_items ri WHERE ri.item_id = i.id AND ri.outcome IN `+openOrPositive+`)
+				`+evidenceCondition(policy)+`
 			ORDER BY i.id LIMIT ?`, operationID, afterID, batch)
 		if err != nil {
 			return nil, translate(err, "referable items")
@@ -704,4 +706,17 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 		}
 	}
 	return out, nil
+}
+
+// evidenceCondition is what an operation's evidence policy asks of an
+// item before its referral: a capture tried, or one that preserved it
+// (or found it removed already, which the capture documents).
+func evidenceCondition(p takedown.EvidencePolicy) string {
+	switch p {
+	case takedown.EvidenceOff:
+		return ""
+	case takedown.EvidenceRequired:
+		return `AND EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id AND (c.state = 'captured' OR c.reason = 'removed'))`
+	}
+	return `AND EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id)`
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,5 +74,66 @@ func testCaptures(t *testing.T, open Opener) {
 	}
 	if _, _, err := takedown.VerifyAudit(ctx, db); err != nil {
 		t.Errorf("the chain after captures: %v", err)
+	}
+}
+
+// testEvidenceGate: an operation's evidence policy decides which items
+// may be referred: before, once a capture was tried; required, once one
+// preserved the item or found it removed; off, without waiting.
+func testEvidenceGate(t *testing.T, open Opener) {
+	b := setup(t, open)
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("ef", 32)
+	want := map[takedown.EvidencePolicy][]string{
+		takedown.EvidenceBefore:   {"captured", "unreachable", "gone"},
+		takedown.EvidenceRequired: {"captured", "gone"},
+		takedown.EvidenceOff:      {"uncaptured", "captured", "unreachable", "gone"},
+	}
+	for _, policy := range []takedown.EvidencePolicy{takedown.EvidenceBefore, takedown.EvidenceRequired, takedown.EvidenceOff} {
+		op := &takedown.Operation{Slug: "ev-" + string(policy), Name: "Evidence " + string(policy), Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}, Evidence: policy}
+		if err := b.db.CreateOperation(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+		if found, err := b.db.FindOperation(ctx, op.Slug); err != nil || found.Evidence != policy {
+			t.Fatalf("operation %s: evidence %v, %v", op.Slug, found, err)
+		}
+		names := []string{"uncaptured", "captured", "unreachable", "gone"}
+		var subs []takedown.NewSubmission
+		for _, n := range names {
+			subs = append(subs, b.sub(b.a, string(policy)+"_"+n, ""))
+		}
+		res, err := b.db.Submit(ctx, op.ID, subs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[int64]string{}
+		for i, r := range res {
+			byID[r.ItemID] = names[i]
+		}
+		for _, c := range []*takedown.Capture{
+			{ItemID: res[1].ItemID, At: t0, URL: "u", State: takedown.CaptureDone, Status: 200, SHA256: sha, Size: 1, Location: "ef/x"},
+			{ItemID: res[2].ItemID, At: t0, URL: "u", State: takedown.CaptureFailed, Reason: takedown.CaptureNetwork},
+			{ItemID: res[3].ItemID, At: t0, URL: "u", State: takedown.CaptureFailed, Reason: takedown.CaptureRemoved, Status: 200, SHA256: sha, Size: 1, Location: "ef/x"},
+		} {
+			if err := b.db.RecordCapture(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, err := b.db.ReferableItems(ctx, op.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range items {
+			got = append(got, byID[it.ID])
+		}
+		slices.Sort(got)
+		w := slices.Sorted(slices.Values(want[policy]))
+		if !slices.Equal(got, w) {
+			t.Errorf("policy %s: referable %v, want %v", policy, got, want[policy])
+		}
+	}
+	if err := b.db.CreateOperation(ctx, &takedown.Operation{Slug: "ev-bad", Name: "x", Status: takedown.OperationOpen, Evidence: "sometimes"}); takedown.ErrorCode(err) != takedown.EINVALID {
+		t.Errorf("an unknown evidence policy: %v", err)
 	}
 }

@@ -72,6 +72,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ProbeTargets", testProbeTargets},
 		{"ObservationBatch", testObservationBatch},
 		{"Captures", testCaptures},
+		{"EvidenceGate", testEvidenceGate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func setup(t *testing.T, open Opener) *bundle {
 			t.Fatal(err)
 		}
 	}
-	b.op = &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"bb-iru", "aa-iru"}}
+	b.op = &takedown.Operation{Slug: "rad-1", Name: "Action day", Status: takedown.OperationOpen, Agencies: []string{"bb-iru", "aa-iru"}, Evidence: takedown.EvidenceOff}
 	if err := db.CreateOperation(ctx, b.op); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,8 @@
 -- Evidence: every capture of an item, with the WARC file it made (its
--- SHA-256, size and place in the blob store), or why it failed.
+-- SHA-256, size and place in the blob store), or why it failed; and what
+-- each operation asks of evidence before a referral.
+
+ALTER TABLE operations ADD COLUMN evidence text NOT NULL DEFAULT 'before';
 
 CREATE TABLE captures (
 	id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
