@@ -63,6 +63,32 @@ type EvidenceService interface {
 	// ListCaptures returns an item's captures, newest first; ENOTFOUND
 	// for an unknown item.
 	ListCaptures(ctx context.Context, itemID int64) ([]*Capture, error)
+	// DueCaptures returns up to limit items, in ID order after afterID,
+	// that open operations asking for evidence still need captured: not
+	// yet referred, never captured, or whose captures all failed for a
+	// reason that may pass (timeout, network, unknown), fewer than
+	// p.Attempts times and the last before retryBefore.
+	DueCaptures(ctx context.Context, p CapturePolicy, afterID int64, limit int) ([]CaptureTarget, error)
+}
+
+// CapturePolicy is when a failed capture is tried again.
+type CapturePolicy struct {
+	Attempts    int       // tries in all
+	RetryBefore time.Time // the last try must be older than this
+}
+
+// CaptureTarget is an item to capture.
+type CaptureTarget struct {
+	ItemID    int64    `json:"item_id"`
+	Operation string   `json:"operation"`
+	URL       string   `json:"url"`
+	Platform  Platform `json:"platform"`
+	Kind      Kind     `json:"kind"`
+}
+
+// RetryableCapture says a failed capture may succeed if tried again.
+func RetryableCapture(reason string) bool {
+	return reason == CaptureTimeout || reason == CaptureNetwork || reason == CaptureUnknown
 }
 
 // AuditCapture records a capture with the hash of its file.

@@ -117,7 +117,7 @@ func newDeliveryWorld(t *testing.T, dsn string, maxItems int) *deliveryWorld {
 // worker returns the arguments of a worker that delivers to the simulator
 // and retries fast.
 func (w *deliveryWorld) worker(extra ...string) []string {
-	return append([]string{"--db", w.dsn, "--log-level", "error", "worker", "--simnet", w.info, "--concurrency", "8",
+	return append([]string{"--db", w.dsn, "--log-level", "error", "worker", "--simnet", w.info, "--captures=false", "--concurrency", "8",
 		"--retry-base", "200ms", "--retry-max", "1s", "--delivery-timeout", "2s"}, extra...)
 }
 

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/jobs"
 	"github.com/takedown-project/takedown/internal/probe"
 )
 
@@ -40,12 +42,22 @@ type captureOptions struct {
 	pageBytes    int64
 	concurrency  int
 	resourceSize int64
+	// on: this process captures due items on schedule (serve, worker).
+	on bool
 }
 
 func (o *captureOptions) register(cmd *cobra.Command) {
 	o.probes.register(cmd.Flags(), false)
-	f := cmd.Flags()
-	f.StringVar(&o.probes.simnet, "simnet", "", "simulator description (simnet.json): capture from the simulated internet instead")
+	cmd.Flags().StringVar(&o.probes.simnet, "simnet", "", "simulator description (simnet.json): capture from the simulated internet instead")
+	o.registerCapture(cmd.Flags(), false)
+}
+
+// registerCapture registers the capture's own flags; scheduled adds the
+// switch of serve's and worker's capture job.
+func (o *captureOptions) registerCapture(f *pflag.FlagSet, scheduled bool) {
+	if scheduled {
+		f.BoolVar(&o.on, "captures", true, "capture the items that operations asking for evidence need, before their referral, in this process (--captures=false leaves it to others)")
+	}
 	f.IntVar(&o.resources, "capture-resources", 8, "images kept beside a page at most (avatar, banner, the visible posts' images)")
 	f.Int64Var(&o.pageBytes, "capture-max-bytes", 4<<20, "bytes kept of a page at most (a larger one is kept truncated, and the capture fails too_large)")
 	f.Int64Var(&o.resourceSize, "capture-max-resource-bytes", 2<<20, "bytes kept of an image at most")
@@ -480,4 +492,18 @@ with status 3 when the package fails, and says why.`,
 	}
 	cmd.Flags().BoolVar(&againstChain, "chain", false, "compare the audit events with the database's chain too")
 	return cmd
+}
+
+// evidenceJob builds the scheduled captures of the job workers, on the
+// prober's client and limits; nil with --captures=false.
+func (o *captureOptions) evidenceJob(g *globals, db database, probes *probeOptions) (*jobs.Evidence, error) {
+	if !o.on {
+		return nil, nil
+	}
+	o.probes = *probes
+	c, _, err := o.capturer(g)
+	if err != nil {
+		return nil, fmt.Errorf("captures: %w (or --captures=false to leave them to other processes)", err)
+	}
+	return &jobs.Evidence{Store: db, Capturer: c, Concurrency: o.concurrency}, nil
 }

@@ -90,7 +90,7 @@ func BenchmarkReferDeliver(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				stop, err := startJobs(ctx, g, db, &queueOptions{concurrency: 16, retryBase: 100 * time.Millisecond, retryMax: time.Second}, d, nil)
+				stop, err := startJobs(ctx, g, db, &queueOptions{concurrency: 16, retryBase: 100 * time.Millisecond, retryMax: time.Second}, d, nil, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

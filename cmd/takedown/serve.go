@@ -36,6 +36,7 @@ type serveOptions struct {
 	// they probe referred items.
 	delivery deliveryOptions
 	probes   probeOptions
+	captures captureOptions
 	// asnDB is the IP-to-ASN database for attributing websites.
 	asnDB string
 
@@ -80,6 +81,7 @@ laptop) pass --secure-cookies.`,
 	f.StringVar(&o.asnDB, "asn-db", "", "IP-to-ASN database (MaxMind MMDB) for attributing websites that no provider claims by domain")
 	o.delivery.register(f)
 	o.probes.register(f, true)
+	o.captures.registerCapture(f, true)
 	f.BoolVar(&o.secureCookies, "secure-cookies", false, "mark cookies Secure (__Host- prefix) and send HSTS: set it whenever takedown is served over HTTPS")
 	f.DurationVar(&o.sessionIdle, "session-idle", 30*time.Minute, "a browser session unused this long ends")
 	f.DurationVar(&o.sessionMax, "session-max", 12*time.Hour, "a browser session ends this long after login")
@@ -133,7 +135,12 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 			ln.Close()
 			return err
 		}
-		stop, err := startJobs(ctx, g, db, &o.queue, d, v)
+		ev, err := o.captures.evidenceJob(g, db, &o.probes)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		stop, err := startJobs(ctx, g, db, &o.queue, d, v, ev)
 		if err != nil {
 			ln.Close()
 			return err

@@ -15,6 +15,7 @@ func newWorkerCommand(g *globals) *cobra.Command {
 	q := &queueOptions{}
 	delivery := &deliveryOptions{}
 	probes := &probeOptions{}
+	captures := &captureOptions{}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Work background jobs until interrupted",
@@ -39,7 +40,11 @@ serve process the same delivery flags.`,
 			if err != nil {
 				return err
 			}
-			stop, err := startJobs(cmd.Context(), g, db, q, d, v)
+			ev, err := captures.evidenceJob(g, db, probes)
+			if err != nil {
+				return err
+			}
+			stop, err := startJobs(cmd.Context(), g, db, q, d, v, ev)
 			if err != nil {
 				return err
 			}
@@ -52,6 +57,7 @@ serve process the same delivery flags.`,
 	q.register(cmd.Flags())
 	delivery.register(cmd.Flags())
 	probes.register(cmd.Flags(), true)
+	captures.registerCapture(cmd.Flags(), true)
 	return cmd
 }
 
@@ -71,7 +77,7 @@ func (q *queueOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&q.rescueAfter, "rescue-after", jobqueue.DefaultRescueAfter, "a job running this long was abandoned by a process that died, and runs again (longer than any job takes)")
 }
 
-func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, delivery *jobs.Delivery, verify *jobs.Verify) (stop func() error, err error) {
+func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, delivery *jobs.Delivery, verify *jobs.Verify, ev *jobs.Evidence) (stop func() error, err error) {
 	// The queue reports every few seconds at info level; an operator
 	// wants its warnings, and its chatter only when debugging.
 	level := "warn"
@@ -88,7 +94,10 @@ func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, de
 	if verify != nil {
 		verify.Stopping = stopping
 	}
-	deps := jobs.Deps{DB: db, Delivery: delivery, Verify: verify}
+	if ev != nil {
+		ev.Stopping = stopping
+	}
+	deps := jobs.Deps{DB: db, Delivery: delivery, Verify: verify, Evidence: ev}
 	cfg := jobqueue.Config{
 		Workers:     jobs.Workers(deps),
 		Periodic:    jobs.Periodic(deps),

@@ -65,13 +65,7 @@ func New(cfg Config) (*Capturer, error) {
 }
 
 // Target is an item to capture.
-type Target struct {
-	ItemID    int64
-	Operation string
-	URL       string
-	Platform  takedown.Platform
-	Kind      takedown.Kind
-}
+type Target = takedown.CaptureTarget
 
 // Capture fetches the item's page and up to MaxResources of the images
 // that identify it, writes every exchange as WARC request and response

@@ -15,6 +15,9 @@ type Deps struct {
 	Delivery *Delivery
 	// Verify probes referred items; nil: this process does not probe.
 	Verify *Verify
+	// Evidence captures items before their referral; nil: this process
+	// does not capture.
+	Evidence *Evidence
 }
 
 // Workers returns every job kind's worker, ready for a queue client.
@@ -26,6 +29,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &RemindWorker{D: d.Delivery})
 	river.AddWorker(w, &DeadlinesWorker{D: d.Delivery})
 	river.AddWorker(w, &ProbeWorker{V: d.Verify})
+	river.AddWorker(w, &CaptureWorker{E: d.Evidence})
 	return w
 }
 
@@ -35,6 +39,9 @@ func Periodic(d Deps) []*river.PeriodicJob {
 	ps := []*river.PeriodicJob{analyzePeriodically(), deadlinesPeriodically()}
 	if d.Verify != nil {
 		ps = append(ps, d.Verify.periodic())
+	}
+	if d.Evidence != nil {
+		ps = append(ps, d.Evidence.periodic())
 	}
 	return ps
 }

@@ -61,3 +61,29 @@ func (db *DB) ListCaptures(ctx context.Context, itemID int64) ([]*takedown.Captu
 	}
 	return out, nil
 }
+
+func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID int64, limit int) ([]takedown.CaptureTarget, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	rows, err := db.pool.Query(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind
+		FROM items i JOIN operations o ON o.id = i.operation_id
+		WHERE o.status = 'open' AND o.evidence <> 'off' AND i.status = 'submitted' AND i.id > $1
+			AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id
+				AND (c.reason <> ALL($2) OR c.at >= $3))
+			AND (SELECT count(*) FROM captures c WHERE c.item_id = i.id) < $4
+		ORDER BY i.id LIMIT $5`,
+		afterID, []string{takedown.CaptureTimeout, takedown.CaptureNetwork, takedown.CaptureUnknown}, ts(p.RetryBefore), max(p.Attempts, 1), limit)
+	if err != nil {
+		return nil, translate(err, "due captures")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (takedown.CaptureTarget, error) {
+		var t takedown.CaptureTarget
+		err := row.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind)
+		return t, err
+	})
+	if err != nil {
+		return nil, translate(err, "due captures")
+	}
+	return out, nil
+}

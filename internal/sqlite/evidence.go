@@ -64,3 +64,33 @@ func (db *DB) ListCaptures(ctx context.Context, itemID int64) ([]*takedown.Captu
 	}
 	return out, nil
 }
+
+// dueCapturesQuery selects the items DueCaptures returns; its arguments
+// are the retryable reasons, the attempts, the time before which the last
+// try must be, the ID after which, and the limit.
+func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID int64, limit int) ([]takedown.CaptureTarget, error) {
+	if limit <= 0 {
+		limit = takedown.DefaultPageSize
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind
+		FROM items i JOIN operations o ON o.id = i.operation_id
+		WHERE o.status = 'open' AND o.evidence <> 'off' AND i.status = 'submitted' AND i.id > ?
+			AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id
+				AND (c.reason NOT IN (?, ?, ?) OR c.at >= ?))
+			AND (SELECT count(*) FROM captures c WHERE c.item_id = i.id) < ?
+		ORDER BY i.id LIMIT ?`,
+		afterID, takedown.CaptureTimeout, takedown.CaptureNetwork, takedown.CaptureUnknown, formatTime(p.RetryBefore), max(p.Attempts, 1), limit)
+	if err != nil {
+		return nil, translate(err, "due captures")
+	}
+	defer rows.Close()
+	out := []takedown.CaptureTarget{}
+	for rows.Next() {
+		var t takedown.CaptureTarget
+		if err := rows.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind); err != nil {
+			return nil, translate(err, "due captures")
+		}
+		out = append(out, t)
+	}
+	return out, translate(rows.Err(), "due captures")
+}

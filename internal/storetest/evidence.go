@@ -137,3 +137,78 @@ func testEvidenceGate(t *testing.T, open Opener) {
 		t.Errorf("an unknown evidence policy: %v", err)
 	}
 }
+
+// testDueCaptures: what the capture job takes: items of operations that
+// ask for evidence, never captured or failed for a passing reason, within
+// the attempts and after the wait.
+func testDueCaptures(t *testing.T, open Opener) {
+	b := setup(t, open)
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	sha := strings.Repeat("ab", 32)
+	op := &takedown.Operation{Slug: "ev-due", Name: "Due", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
+	if err := b.db.CreateOperation(ctx, op); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"never", "captured", "failed_old", "failed_recent", "removed", "failed_thrice"}
+	var subs []takedown.NewSubmission
+	for _, n := range names {
+		subs = append(subs, b.sub(b.a, "due_"+n, ""))
+	}
+	res, err := b.db.Submit(ctx, op.ID, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := map[string]int64{}
+	name := map[int64]string{}
+	for i, r := range res {
+		id[names[i]], name[r.ItemID] = r.ItemID, names[i]
+	}
+	failed := func(n string, at time.Time, reason string) *takedown.Capture {
+		return &takedown.Capture{ItemID: id[n], At: at, URL: "u", State: takedown.CaptureFailed, Reason: reason}
+	}
+	for _, c := range []*takedown.Capture{
+		{ItemID: id["captured"], At: t0, URL: "u", State: takedown.CaptureDone, Status: 200, SHA256: sha, Size: 1, Location: "ab/x"},
+		failed("failed_old", t0.Add(-time.Hour), takedown.CaptureNetwork),
+		failed("failed_recent", t0.Add(-time.Minute), takedown.CaptureTimeout),
+		failed("removed", t0.Add(-time.Hour), takedown.CaptureRemoved),
+		failed("failed_thrice", t0.Add(-3*time.Hour), takedown.CaptureNetwork),
+		failed("failed_thrice", t0.Add(-2*time.Hour), takedown.CaptureUnknown),
+		failed("failed_thrice", t0.Add(-time.Hour), takedown.CaptureNetwork),
+	} {
+		if err := b.db.RecordCapture(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := func(p takedown.CapturePolicy, after int64, limit int) []string {
+		ts, err := b.db.DueCaptures(ctx, p, after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, tg := range ts {
+			if tg.Operation != "ev-due" || tg.URL == "" {
+				t.Errorf("target %+v", tg)
+			}
+			out = append(out, name[tg.ItemID])
+		}
+		slices.Sort(out)
+		return out
+	}
+	p := takedown.CapturePolicy{Attempts: 3, RetryBefore: t0.Add(-10 * time.Minute)}
+	if got := due(p, 0, 100); !slices.Equal(got, []string{"failed_old", "never"}) {
+		t.Errorf("due captures %v, want failed_old and never", got)
+	}
+	if got := due(takedown.CapturePolicy{Attempts: 1, RetryBefore: t0}, 0, 100); !slices.Equal(got, []string{"never"}) {
+		t.Errorf("due captures at one attempt %v, want never", got)
+	}
+	if got := due(p, 0, 1); len(got) != 1 {
+		t.Errorf("a limit of 1 gave %v", got)
+	}
+	// The operation of the shared bundle does not ask for evidence.
+	if _, err := b.db.Submit(ctx, b.op.ID, []takedown.NewSubmission{b.sub(b.a, "unasked", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := due(p, 0, 100); len(got) != 2 {
+		t.Errorf("an operation without evidence gave due captures: %v", got)
+	}
+}

@@ -73,6 +73,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ObservationBatch", testObservationBatch},
 		{"Captures", testCaptures},
 		{"EvidenceGate", testEvidenceGate},
+		{"DueCaptures", testDueCaptures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
