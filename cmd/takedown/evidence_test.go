@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/takedown-project/takedown/internal/simnet"
 )
@@ -106,5 +107,78 @@ func TestEvidenceCaptureExportVerify(t *testing.T) {
 	}
 	if code, _, errOut := runTakedown(t, "", "evidence", "verify", filepath.Join(dir, "nothing")); code == 0 || !strings.Contains(errOut, "no evidence package") {
 		t.Errorf("verify of no package: exit %d, %s", code, errOut)
+	}
+}
+
+// With an operation's default policy, nothing is referred before it is
+// captured; takedown worker's capture job captures the items from the
+// simulated internet, and they are referred then.
+func TestCaptureJobBeforeReferral(t *testing.T) {
+	t.Parallel()
+	s := readScenario(t, smallScenario)
+	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	info := filepath.Join(dir, "simnet.json")
+	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "t.db")
+	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
+	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru")
+	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	referred := func() int {
+		t.Helper()
+		code, out, errOut := runTakedown(t, "", "--db", db, "refer", "--operation", "rad-1")
+		if code != 0 {
+			t.Fatalf("refer: %s%s", out, errOut)
+		}
+		m := regexp.MustCompile(`(\d+) batches, (\d+) items queued`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("refer said:\n%s", out)
+		}
+		if !strings.Contains(out, "evidence first (rad-1's policy: before)") {
+			t.Errorf("refer does not say what waits:\n%s", out)
+		}
+		n, _ := strconv.Atoi(m[2])
+		return n
+	}
+	if n := referred(); n != 0 {
+		t.Fatalf("%d items referred before any capture", n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		var out, errOut strings.Builder
+		done <- run(ctx, []string{"--db", db, "--log-level", "error", "worker", "--simnet", info, "--probes=false",
+			"--probe-rate", "500", "--probe-per-host", "16", "--capture-concurrency", "16"}, strings.NewReader(""), &out, &errOut)
+	}()
+	total, deadline := 0, time.Now().Add(60*time.Second)
+	items := len(listItems(t, db, "rad-1"))
+	for total < items-60 && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		total += referred()
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("worker: exit %d", code)
+	}
+	// What was captured went out; items no provider claims stay behind.
+	total += referred()
+	if total < items-60 || total > items {
+		t.Errorf("%d of %d items referred after the capture job", total, items)
+	}
+	warcs, _ := filepath.Glob(filepath.Join(dir, "t.evidence", "??", "*.warc.gz"))
+	if len(warcs) < total {
+		t.Errorf("%d WARC files for %d referred items", len(warcs), total)
 	}
 }
