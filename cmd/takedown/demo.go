@@ -251,6 +251,8 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	}
 	fmt.Fprintf(out, "7. preserved: %d items captured in %s (%.0f MB of WARC files in %s; each page with its avatar or first image): %s\n",
 		sum.captures, sum.elapsed.Round(time.Millisecond), float64(sum.bytes)/(1<<20), strings.TrimSuffix(dg.db, ".db")+".evidence", sum.states.String())
+	fmt.Fprintf(out, "   an item's evidence package, checked: takedown --db %s evidence export --item 1 --out %s && takedown evidence verify %s\n",
+		dg.db, filepath.Join(dir, "evidence-item-1"), filepath.Join(dir, "evidence-item-1"))
 	if !o.rerun(total) && sum.captures != items {
 		mismatches = append(mismatches, fmt.Sprintf("%d of %d items captured before the referral", sum.captures, items))
 	}
