@@ -156,6 +156,7 @@ the command line wins over the environment.`,
 		newAuditCommand(g),
 		newBenchCommand(g),
 		newEvidenceCommand(g),
+		newPDQCommand(g),
 	)
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -225,5 +226,28 @@ func TestBenchProbe(t *testing.T) {
 	}
 	if code, _, errOut := runTakedown(t, "", "bench", "probe", "--hosts", "0"); code == 0 || !strings.Contains(errOut, "--hosts") {
 		t.Errorf("bench probe --hosts 0: exit %d, %s", code, errOut)
+	}
+}
+
+// takedown pdq prints the reference tool's format and hashes; a file it
+// cannot read is said on stderr, the others are hashed all the same.
+func TestPDQCommand(t *testing.T) {
+	t.Parallel()
+	ref := "../../../shared/testdata/pdq"
+	if _, err := os.Stat(ref); err != nil {
+		t.Skipf("no reference data: %v", err)
+	}
+	code, out, errOut := runTakedown(t, "", "pdq", filepath.Join(ref, "misc/wee.jpg"), filepath.Join(ref, "labelme/q0291.jpg"), filepath.Join(ref, "README.md"))
+	if code != 1 || !strings.Contains(errOut, "README.md: not an image") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	want := "6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d,100," + filepath.Join(ref, "misc/wee.jpg") + "\n" +
+		"a0fe94f1e5cc1cc8dd855948498dc9243f7ca27336f036d7f212b74bc103c9a7,100," + filepath.Join(ref, "labelme/q0291.jpg") + "\n"
+	if out != want {
+		t.Errorf("pdq printed:\n%s\nwant:\n%s", out, want)
+	}
+	code, out, _ = runTakedown(t, "", "pdq", "--dihedral", filepath.Join(ref, "misc/wee.jpg"))
+	if code != 0 || strings.Count(out, "\n") != 8 || !strings.Contains(out, ",flipminus1\n") {
+		t.Errorf("--dihedral: exit %d\n%s", code, out)
 	}
 }
