@@ -1,0 +1,126 @@
+package pdq
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+)
+
+// Matching: two PDQ hashes within 31 bits of each other are taken for
+// the same picture (the reference's threshold), and hashes of quality
+// under 50 are not trusted to say anything.
+const (
+	DefaultRadius = 31
+	MinQuality    = 50
+)
+
+// Index answers radius queries over many hashes by multi-index hashing,
+// as the PDQ reference's MIH does: the 256 bits are 16 slots of 16 bits,
+// and two hashes within r bits agree within r/16 bits on at least one
+// slot (if every slot differed by more, the hashes would differ by more
+// than r). A query looks up, slot by slot, the few 16-bit values that
+// close to its own, and checks the full distance of what it finds. It is
+// safe for concurrent use.
+type Index struct {
+	mu     sync.RWMutex
+	hashes []Hash
+	ids    []int64
+	// slots[s][v] are the positions of the hashes whose slot s holds v.
+	slots [16][][]int32
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	x := &Index{}
+	for s := range x.slots {
+		x.slots[s] = make([][]int32, 1<<16)
+	}
+	return x
+}
+
+// Len is the number of hashes in the index.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.hashes)
+}
+
+// Add puts a hash in the index under id, unless its quality is under
+// MinQuality; it says whether it did.
+func (x *Index) Add(id int64, h Hash, quality int) bool {
+	if quality < MinQuality {
+		return false
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	pos := int32(len(x.hashes))
+	x.hashes = append(x.hashes, h)
+	x.ids = append(x.ids, id)
+	for s, v := range h {
+		x.slots[s][v] = append(x.slots[s][v], pos)
+	}
+	return true
+}
+
+// Match is a hash of the index near a query.
+type Match struct {
+	ID       int64
+	Hash     Hash
+	Distance int
+}
+
+// Query returns the hashes within radius bits of h, nearest first (then
+// by ID). A radius under 0 is taken as DefaultRadius.
+func (x *Index) Query(h Hash, radius int) []Match {
+	if radius < 0 {
+		radius = DefaultRadius
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []Match
+	consider := func(pos int32) {
+		if d := Distance(h, x.hashes[pos]); d <= radius {
+			out = append(out, Match{ID: x.ids[pos], Hash: x.hashes[pos], Distance: d})
+		}
+	}
+	perSlot := radius / 16
+	if perSlot > 2 {
+		// Past two bits a slot, the neighbourhoods are larger than a
+		// scan is slow.
+		for pos := range x.hashes {
+			consider(int32(pos))
+		}
+	} else {
+		seen := map[int32]bool{}
+		for s, v := range h {
+			for _, nv := range neighbours(v, perSlot) {
+				for _, pos := range x.slots[s][nv] {
+					if !seen[pos] {
+						seen[pos] = true
+						consider(pos)
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Match) int { return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+// neighbours are the 16-bit values within r bits of v (r at most 2).
+func neighbours(v uint16, r int) []uint16 {
+	out := []uint16{v}
+	if r >= 1 {
+		for i := range 16 {
+			out = append(out, v^1<<i)
+		}
+	}
+	if r >= 2 {
+		for i := range 16 {
+			for j := i + 1; j < 16; j++ {
+				out = append(out, v^1<<i^1<<j)
+			}
+		}
+	}
+	return out
+}
