@@ -1,6 +1,7 @@
 package pdq
 
 import (
+	"bytes"
 	"encoding/csv"
 	"image"
 	_ "image/jpeg"
@@ -142,5 +143,25 @@ func TestSizes(t *testing.T) {
 	}
 	if _, err := Compute(image.NewGray(image.Rect(0, 0, 0, 5))); err != ErrEmpty {
 		t.Errorf("an empty image: %v", err)
+	}
+}
+
+// BenchmarkHash512JPEG: decoding and hashing a 512x512 JPEG, one core
+// (go test -bench Hash512JPEG -cpu 1).
+func BenchmarkHash512JPEG(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join(refDir, "bridge-mods", "square-512x512.jpg"))
+	if err != nil {
+		b.Skipf("no reference data: %v", err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		img, _, err := image.Decode(bytes.NewReader(raw))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Compute(img); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
