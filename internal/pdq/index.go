@@ -91,14 +91,22 @@ func (x *Index) Query(h Hash, radius int) []Match {
 			consider(int32(pos))
 		}
 	} else {
-		seen := map[int32]bool{}
+		// A hash near the query is found on every slot it agrees on:
+		// the matches (few) are deduplicated, not the candidates (many;
+		// checking one twice costs less than remembering each).
+		var seen map[int32]bool
 		for s, v := range h {
 			for _, nv := range neighbours(v, perSlot) {
 				for _, pos := range x.slots[s][nv] {
-					if !seen[pos] {
-						seen[pos] = true
-						consider(pos)
+					d := Distance(h, x.hashes[pos])
+					if d > radius || seen[pos] {
+						continue
 					}
+					if seen == nil {
+						seen = map[int32]bool{}
+					}
+					seen[pos] = true
+					out = append(out, Match{ID: x.ids[pos], Hash: x.hashes[pos], Distance: d})
 				}
 			}
 		}

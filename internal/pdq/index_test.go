@@ -2,8 +2,12 @@ package pdq
 
 import (
 	"math/rand/v2"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 )
 
 func randomHash(r *rand.Rand) Hash {
@@ -85,5 +89,68 @@ func BenchmarkIndexQuery(b *testing.B) {
 	for b.Loop() {
 		x.Query(near(r, hs[i%len(hs)], 20), DefaultRadius)
 		i++
+	}
+}
+
+// BenchmarkIndexVersusScan builds an index of TAKEDOWN_BENCH_HASHES random
+// hashes (1,000,000 unless set; the figure is at 10,000,000) and
+// reports, side by side in one run, the median radius-31 query of the
+// index and of a linear scan, their ratio, and the memory per hash.
+//
+//	TAKEDOWN_BENCH_HASHES=10000000 go test -run '^$' -bench IndexVersusScan -benchtime 1x ./internal/pdq
+func BenchmarkIndexVersusScan(b *testing.B) {
+	n := 1_000_000
+	if s := os.Getenv("TAKEDOWN_BENCH_HASHES"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			b.Fatalf("TAKEDOWN_BENCH_HASHES=%q", s)
+		}
+		n = v
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	x := NewIndex()
+	hs := make([]Hash, 0, n)
+	for i := range n {
+		h := randomHash(r)
+		hs = append(hs, h)
+		x.Add(int64(i), h, 100)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	indexBytes := float64(after.HeapAlloc-before.HeapAlloc) - float64(n*32) // less the test's own copy
+	queries := make([]Hash, 201)
+	for i := range queries {
+		queries[i] = near(r, hs[r.IntN(n)], r.IntN(32))
+	}
+	median := func(f func(Hash)) time.Duration {
+		ds := make([]time.Duration, len(queries))
+		for i, q := range queries {
+			start := time.Now()
+			f(q)
+			ds[i] = time.Since(start)
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	for b.Loop() {
+		found := 0
+		idx := median(func(q Hash) { found += len(x.Query(q, DefaultRadius)) })
+		scan := median(func(q Hash) {
+			for _, h := range hs {
+				if Distance(q, h) <= DefaultRadius {
+					found++
+				}
+			}
+		})
+		b.ReportMetric(float64(idx.Nanoseconds()), "index-ns/query")
+		b.ReportMetric(float64(scan.Nanoseconds()), "scan-ns/query")
+		b.ReportMetric(float64(scan)/float64(idx), "speedup")
+		b.ReportMetric(indexBytes/float64(n), "bytes/hash")
+		if found == 0 {
+			b.Fatal("no query found its hash")
+		}
 	}
 }
