@@ -2,6 +2,7 @@ package pdq
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -25,15 +26,34 @@ type Index struct {
 	mu     sync.RWMutex
 	hashes []Hash
 	ids    []int64
-	// slots[s][v] are the positions of the hashes whose slot s holds v.
-	slots [16][][]int32
+	// slots[s][v] are the hashes whose slot s holds v: their position,
+	// and the six slots after s (a sketch that rules out almost every
+	// false candidate without reading the hash itself, whose reads were
+	// most of a query's time: they miss the caches).
+	slots [16][][]entry
+}
+
+// entry is one hash in a slot's bucket.
+type entry struct {
+	pos    int32
+	sketch [sketchWords]uint16
+}
+
+const sketchWords = 6
+
+// sketchOf is the words of h after slot s that an entry of s keeps.
+func sketchOf(h *Hash, s int) (k [sketchWords]uint16) {
+	for i := range sketchWords {
+		k[i] = h[(s+1+i)%16]
+	}
+	return k
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
 	x := &Index{}
 	for s := range x.slots {
-		x.slots[s] = make([][]int32, 1<<16)
+		x.slots[s] = make([][]entry, 1<<16)
 	}
 	return x
 }
@@ -57,7 +77,7 @@ func (x *Index) Add(id int64, h Hash, quality int) bool {
 	x.hashes = append(x.hashes, h)
 	x.ids = append(x.ids, id)
 	for s, v := range h {
-		x.slots[s][v] = append(x.slots[s][v], pos)
+		x.slots[s][v] = append(x.slots[s][v], entry{pos: pos, sketch: sketchOf(&h, s)})
 	}
 	return true
 }
@@ -96,8 +116,19 @@ func (x *Index) Query(h Hash, radius int) []Match {
 		// checking one twice costs less than remembering each).
 		var seen map[int32]bool
 		for s, v := range h {
+			k := sketchOf(&h, s)
 			for _, nv := range neighbours(v, perSlot) {
-				for _, pos := range x.slots[s][nv] {
+				for i := range x.slots[s][nv] {
+					e := &x.slots[s][nv][i]
+					// The sketch's distance is at most the whole's.
+					sd := 0
+					for w := range sketchWords {
+						sd += bits.OnesCount16(e.sketch[w] ^ k[w])
+					}
+					if sd > radius {
+						continue
+					}
+					pos := e.pos
 					d := Distance(h, x.hashes[pos])
 					if d > radius || seen[pos] {
 						continue
