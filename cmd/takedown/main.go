@@ -157,6 +157,7 @@ the command line wins over the environment.`,
 		newBenchCommand(g),
 		newEvidenceCommand(g),
 		newPDQCommand(g),
+		newResurgenceCommand(g),
 	)
 	return root
 }

@@ -110,3 +110,23 @@ func TestQuality(t *testing.T) {
 		t.Logf("  %-24s recall %.3f (%d of %d)", n, float64(c[0])/float64(c[1]), c[0], c[1])
 	}
 }
+
+func FuzzReadProfiles(f *testing.F) {
+	f.Add(`{"id": "1", "handle": "nimir_gazette", "title": "Nimir Gazette", "posts": ["filler"], "links": ["https://example.org/a"]}` + "\n" + `{"id": "2"}`)
+	f.Add(`{"id": ""}`)
+	f.Add(`{"id": "1", "avatar": "../../etc/nothing.png"}`)
+	f.Add("{")
+	f.Fuzz(func(t *testing.T, s string) {
+		items, err := readProfiles(strings.NewReader(s), t.TempDir(), "fuzz.jsonl")
+		if err != nil {
+			return
+		}
+		for _, c := range items {
+			for _, r := range items {
+				if sc, _ := Score(r, c); sc < 0 || sc > 1 {
+					t.Fatalf("score %v", sc)
+				}
+			}
+		}
+	})
+}
