@@ -18,27 +18,7 @@ import (
 // file removed, or a file added, fails with a message naming it.
 func TestEvidenceCaptureExportVerify(t *testing.T) {
 	t.Parallel()
-	s := readScenario(t, smallScenario)
-	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	dir := t.TempDir()
-	info := filepath.Join(dir, "simnet.json")
-	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "t.db")
-	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
-	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru")
-	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
+	srv, dir, info, db := simnetOperation(t, "before")
 	items := listItems(t, db, "rad-1")
 	removed := items[0]
 	if err := srv.SetStatus(removed.URL, simnet.StatusRemoved); err != nil {
@@ -115,27 +95,7 @@ func TestEvidenceCaptureExportVerify(t *testing.T) {
 // simulated internet, and they are referred then.
 func TestCaptureJobBeforeReferral(t *testing.T) {
 	t.Parallel()
-	s := readScenario(t, smallScenario)
-	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	dir := t.TempDir()
-	info := filepath.Join(dir, "simnet.json")
-	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "t.db")
-	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
-	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru")
-	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
+	_, dir, info, db := simnetOperation(t, "before")
 	referred := func() int {
 		t.Helper()
 		code, out, errOut := runTakedown(t, "", "--db", db, "refer", "--operation", "rad-1")
@@ -181,4 +141,34 @@ func TestCaptureJobBeforeReferral(t *testing.T) {
 	if len(warcs) < total {
 		t.Errorf("%d WARC files for %d referred items", len(warcs), total)
 	}
+}
+
+// simnetOperation starts a simulator of the small scenario on a clock at
+// scale 1 and imports the first agency's export into operation rad-1 of a
+// SQLite database, with the evidence policy given; it returns the
+// simulator, the folder, the simulator's description and the database.
+func simnetOperation(t *testing.T, evidence string) (*simnet.Server, string, string, string) {
+	t.Helper()
+	s := readScenario(t, smallScenario)
+	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	info := filepath.Join(dir, "simnet.json")
+	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "t.db")
+	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
+	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru", "--evidence", evidence)
+	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	return srv, dir, info, db
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,29 +20,10 @@ import (
 // the simulator was told.
 func TestProbeCommand(t *testing.T) {
 	t.Parallel()
-	s := readScenario(t, smallScenario)
 	// Scenario time stands still enough at scale 1 that nothing the test
 	// does not do happens between the looks.
-	srv, err := simnet.Start(context.Background(), simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	dir := t.TempDir()
-	info := filepath.Join(dir, "simnet.json")
-	if _, err := writeSimnetInfo(srv.Info(), info); err != nil {
-		t.Fatal(err)
-	}
-	truth, err := srv.World().WriteExports(filepath.Join(dir, "exports"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "t.db")
-	mustRun(t, "--db", db, "agency", "add", "aa-iru", "--name", "A")
-	mustRun(t, "--db", db, "operation", "create", "rad-1", "--name", "One", "--agencies", "aa-iru", "--evidence", "off")
-	if code, _, errOut := runTakedown(t, "", "--db", db, "import", "--operation", "rad-1", "--agency", "aa-iru", "--progress", "never", truth.Files[0].Path); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
+	srv, dir, info, db := simnetOperation(t, "off")
+	s := srv.World().Scenario
 	items := listItems(t, db, "rad-1")
 	if len(items) < 50 {
 		t.Fatalf("only %d items imported", len(items))
