@@ -287,6 +287,14 @@ func accessCases() map[string]accessCase {
 				return "/api/v1/operations/rad-b/items/" + itoa(f.itemB) + "/observations"
 			},
 			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
+		"GET /api/v1/operations/{operation}/items/{item}/captures": {
+			path: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-a/items/" + itoa(f.itemA) + "/captures"
+			},
+			pathB: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-b/items/" + itoa(f.itemB) + "/captures"
+			},
+			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
 		"GET /api/v1/operations/{operation}/figures": {path: opA("/figures"), pathB: opB("/figures"),
 			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
 		"GET /api/v1/operations/{operation}/holds": {path: opA("/holds"), pathB: opB("/holds"),

@@ -561,6 +561,22 @@ func TestAPI(t *testing.T) {
 		t.Errorf("observations: %+v", seen.Observations)
 	}
 	b.doAs(t, coordA, "GET", "/api/v1/operations/rad-1/items/"+itoa(itemID)+"/observations?limit=0", nil, 400, nil)
+	// Its evidence: a capture with its file's hash, and one that failed.
+	sha := strings.Repeat("0a", 32)
+	for _, c := range []*takedown.Capture{
+		{ItemID: itemID, At: t1.Add(-time.Hour), URL: "https://t.me/s/example", State: takedown.CaptureDone, Status: 200, SHA256: sha, Size: 4096, Location: "0a/" + sha + ".warc.gz", Records: 5, Resources: 1},
+		{ItemID: itemID, At: t1, URL: "https://t.me/s/example", State: takedown.CaptureFailed, Reason: takedown.CaptureRemoved, Status: 200},
+	} {
+		if err := b.db.RecordCapture(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var caps struct{ Captures []takedown.Capture }
+	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/items/"+itoa(itemID)+"/captures", nil, 200, &caps)
+	if len(caps.Captures) != 2 || caps.Captures[0].Reason != takedown.CaptureRemoved || caps.Captures[1].SHA256 != sha {
+		t.Errorf("captures: %+v", caps.Captures)
+	}
+	b.doAs(t, coordA, "GET", "/api/v1/operations/rad-1/items/999999/captures", nil, 404, nil)
 	var figs takedown.Figures
 	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/figures", nil, 200, &figs)
 	if figs.Items[takedown.ItemConfirmed] != 1 || !figs.Preliminary || len(figs.TimeToRemoval.ByProvider) != 1 || figs.TimeToRemoval.ByProvider[0].Group != "telegram" || figs.TimeToRemoval.ByPlatform[0].Group != "telegram" {

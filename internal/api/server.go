@@ -89,6 +89,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/operations/{operation}/items/{item}", s.getItem, false},
 		{"POST", "/api/v1/operations/{operation}/items/{item}/attribution", s.attributeItem, false},
 		{"GET", "/api/v1/operations/{operation}/items/{item}/observations", s.listObservations, false},
+		{"GET", "/api/v1/operations/{operation}/items/{item}/captures", s.listCaptures, false},
 		{"GET", "/api/v1/operations/{operation}/figures", s.operationFigures, false},
 		{"GET", "/api/v1/operations/{operation}/holds", s.listHolds, false},
 		{"POST", "/api/v1/operations/{operation}/holds", s.placeHold, false},

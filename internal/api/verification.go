@@ -52,3 +52,27 @@ func (s *Server) operationFigures(w http.ResponseWriter, r *http.Request) error 
 	}
 	return writeJSON(w, http.StatusOK, f)
 }
+
+// listCaptures answers an item's evidence captures, newest first.
+func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request) error {
+	op, err := s.operation(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "item")
+	if err != nil {
+		return err
+	}
+	it, err := s.store.FindItem(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if it.OperationID != op.ID {
+		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+	}
+	caps, err := s.store.ListCaptures(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"captures": caps})
+}
