@@ -46,7 +46,7 @@ type Item struct {
 	hasPDQ  bool            // an avatar of quality MinQuality or more
 	title   map[string]bool // the title's words, as a reader sees them
 	desc    signals.TextFingerprint
-	posts   map[uint64]bool // the posts' word pairs (hashed)
+	posts   []uint64 // the posts' word pairs, hashed, sorted, once each
 	links   map[string]bool
 	mention string // the handle's key, for mentions in others' posts
 }
@@ -77,15 +77,7 @@ func Prepare(p Profile, dir string) (*Item, error) {
 	}
 	it.title = titleWords(p.Title)
 	it.desc = signals.Fingerprint(p.Description)
-	it.posts = map[uint64]bool{}
-	for _, post := range p.Posts {
-		words := signals.Words(post)
-		for i := 0; i+1 < len(words); i++ {
-			h := fnv.New64a()
-			h.Write([]byte(words[i] + " " + words[i+1]))
-			it.posts[h.Sum64()] = true
-		}
-	}
+	it.posts = wordPairs(p.Posts)
 	for _, l := range p.Links {
 		it.links[normalizeLink(l)] = true
 	}
@@ -93,6 +85,42 @@ func Prepare(p Profile, dir string) (*Item, error) {
 		it.mention = signals.HandleKey(p.Handle)
 	}
 	return it, nil
+}
+
+// wordPairs are the hashed pairs of neighbouring words of texts, sorted
+// and each once.
+func wordPairs(texts []string) []uint64 {
+	var out []uint64
+	for _, t := range texts {
+		words := signals.Words(t)
+		for i := 0; i+1 < len(words); i++ {
+			h := fnv.New64a()
+			h.Write([]byte(words[i]))
+			h.Write([]byte{' '})
+			h.Write([]byte(words[i+1]))
+			out = append(out, h.Sum64())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sharedCount counts the values two sorted lists share.
+func sharedCount(a, b []uint64) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
 }
 
 // titleWords are a title's words as a reader sees them: confusable
@@ -191,12 +219,7 @@ func Score(r, c *Item) (float64, map[string]float64) {
 		// item's posts: a successor reposts them, edited a little (a
 		// word changed breaks two pairs, not the post); an outlet's
 		// other channels write other posts.
-		shared := 0
-		for w := range c.posts {
-			if r.posts[w] {
-				shared++
-			}
-		}
+		shared := sharedCount(r.posts, c.posts)
 		if share := float64(shared) / float64(len(c.posts)); share >= 0.15 {
 			add("posts", share, 0.85)
 		}
