@@ -206,7 +206,13 @@ func canonicalHost(h string) (string, error) {
 		// unescape into something else.
 		if utf8.ValidString(h) && hostLike(h) {
 			// Mapping may turn a full-width "％" into "%": check the result too.
-			if a, err := idnaProfile.ToASCII(h); err == nil && hostLike(a) {
+			a, err := idnaProfile.ToASCII(h)
+			if err == nil && strings.Trim(a, ".") == "" {
+				// Only characters IDNA ignores (a soft hyphen): no name
+				// at all (found by fuzzing).
+				return "", invalid("no host name")
+			}
+			if err == nil && hostLike(a) {
 				h = a
 			}
 		}
