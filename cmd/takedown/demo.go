@@ -239,7 +239,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	// Only the items not referred yet (a run again in the same folder
 	// captures only what is new).
 	capt := &captureOptions{probes: probeOptions{outbound: simOut, perHost: 32, rate: 5000, concurrency: 128, timeout: 10 * time.Second, region: s.Region},
-		resources: 2, pageBytes: 4 << 20, resourceSize: 2 << 20, concurrency: 64}
+		resources: 1, pageBytes: 4 << 20, resourceSize: 2 << 20, concurrency: 64}
 	capturer, capProber, err := capt.capturer(&dg)
 	if err != nil {
 		return err
@@ -249,7 +249,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "7. preserved: %d items captured in %s (%.0f MB of WARC files in %s; each page with its avatar or first image): %s\n",
+	fmt.Fprintf(out, "7. preserved: %d items captured in %s (%.0f MB of WARC files in %s; each page with its first image, the avatar): %s\n",
 		sum.captures, sum.elapsed.Round(time.Millisecond), float64(sum.bytes)/(1<<20), strings.TrimSuffix(dg.db, ".db")+".evidence", sum.states.String())
 	fmt.Fprintf(out, "   an item's evidence package, checked: takedown --db %s evidence export --item 1 --out %s && takedown evidence verify %s\n",
 		dg.db, filepath.Join(dir, "evidence-item-1"), filepath.Join(dir, "evidence-item-1"))
