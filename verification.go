@@ -376,3 +376,78 @@ func OperationFigures(ctx context.Context, st VerificationService, op *Operation
 	f.TimeToRemoval.ByPlatform = group(func(t RemovalTime) string { return string(t.Platform) })
 	return f, nil
 }
+
+// ObservedItem is an item as a store reads it to apply observations to
+// it: its verification, and what the audit chain names it by.
+type ObservedItem struct {
+	ID, OperationID int64
+	Operation, URL  string
+	Verification    Verification
+}
+
+// PrepareObservations checks observations and returns them as stored:
+// times in UTC, to the microsecond (what both stores keep); a zero time is
+// now.
+func PrepareObservations(obs []Observation, now time.Time) ([]Observation, error) {
+	out := slices.Clone(obs)
+	for i := range out {
+		o := &out[i]
+		switch o.Verdict {
+		case VerdictOnline, VerdictOffline, VerdictUnknown:
+		default:
+			return nil, Errorf(EINVALID, "observation of item %d: verdict %q: want online, offline or unknown", o.ItemID, o.Verdict)
+		}
+		if o.At.IsZero() {
+			o.At = now
+		}
+		o.At = o.At.UTC().Truncate(time.Microsecond)
+	}
+	return out, nil
+}
+
+// ApplyObservations applies each item's observations in time order (a
+// batch may hold an item's observations out of order; those older than
+// the item's last probe count but change nothing) and returns the changes,
+// in the order of obs, and the chain's records of confirmations and
+// reinstatements. Every observed item must be in items.
+//
+// The verification of an item no provider has received yet does not
+// start: its observation is kept and counted (probes, last probe, verdict
+// and reason), but it neither takes the item offline nor schedules it, and
+// the item stays submitted. Counting it would credit a referral with a
+// removal that came before it.
+func ApplyObservations(obs []Observation, items map[int64]*ObservedItem, s Schedule) ([]Change, []AuditRecord) {
+	order := make([]int, len(obs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(obs[a].ItemID, obs[b].ItemID), obs[a].At.Compare(obs[b].At))
+	})
+	changes := make([]Change, len(obs))
+	var recs []AuditRecord
+	for _, i := range order {
+		o := obs[i]
+		it := items[o.ItemID]
+		v := &it.Verification
+		if v.ReferredAt == nil {
+			w := *v
+			w.Observe(o, s.ConfirmAfter)
+			v.Probes, v.LastProbeAt, v.LastVerdict, v.LastReason = w.Probes, w.LastProbeAt, w.LastVerdict, w.LastReason
+			continue
+		}
+		applied := v.LastProbeAt == nil || !o.At.Before(*v.LastProbeAt)
+		changes[i] = v.Observe(o, s.ConfirmAfter)
+		if applied {
+			next := s.Next(v, o.At, o.Verdict).UTC().Truncate(time.Microsecond)
+			v.NextProbeAt = &next
+		}
+		switch changes[i] {
+		case ChangeConfirmed:
+			recs = append(recs, AuditConfirmed(it.Operation, it.ID, it.URL, v, o))
+		case ChangeReinstated:
+			recs = append(recs, AuditReinstated(it.Operation, it.ID, it.URL, v, o))
+		}
+	}
+	return changes, recs
+}

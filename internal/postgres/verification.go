@@ -144,13 +144,6 @@ func (db *DB) operationExists(ctx context.Context, id int64) error {
 	return nil
 }
 
-// observed is an item as RecordObservations reads and writes it.
-type observed struct {
-	id, operationID int64
-	operation, url  string
-	v               takedown.Verification
-}
-
 // RecordObservations locks the items observed in ID order (as Submit and
 // the receipt of a referral lock items), applies the observations in Go,
 // and writes the items and the observations back with one set-based
@@ -159,7 +152,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 	if len(obs) == 0 {
 		return []takedown.Change{}, nil
 	}
-	obs, err := prepareObservations(obs, db.now())
+	obs, err := takedown.PrepareObservations(obs, db.now())
 	if err != nil {
 		return nil, err
 	}
@@ -176,16 +169,16 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		if err != nil {
 			return fmt.Errorf("lock items: %w", err)
 		}
-		items := make(map[int64]*observed, len(ids))
+		items := make(map[int64]*takedown.ObservedItem, len(ids))
 		for rows.Next() {
-			it := &observed{}
-			dest, tidy := verificationFields(&it.v)
-			if err := rows.Scan(append([]any{&it.id, &it.operationID, &it.operation, &it.url}, dest...)...); err != nil {
+			it := &takedown.ObservedItem{}
+			dest, tidy := verificationFields(&it.Verification)
+			if err := rows.Scan(append([]any{&it.ID, &it.OperationID, &it.Operation, &it.URL}, dest...)...); err != nil {
 				rows.Close()
 				return fmt.Errorf("lock items: %w", err)
 			}
 			tidy()
-			items[it.id] = it
+			items[it.ID] = it
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("lock items: %w", err)
@@ -196,13 +189,13 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 			}
 		}
 		var recs []takedown.AuditRecord
-		changes, recs = applyObservations(obs, items, s)
+		changes, recs = takedown.ApplyObservations(obs, items, s)
 
 		n := len(ids)
 		statuses, verdicts, reasons, probes := make([]string, n), make([]string, n), make([]string, n), make([]int32, n)
 		offline, confirmed, removed, reinstated, last, next := make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
 		for i, id := range ids {
-			v := &items[id].v
+			v := &items[id].Verification
 			statuses[i], verdicts[i], reasons[i], probes[i] = string(v.Status), string(v.LastVerdict), v.LastReason, int32(v.Probes)
 			offline[i], confirmed[i], removed[i], reinstated[i], last[i], next[i] = v.OfflineSince, v.ConfirmedAt, v.RemovedAt, v.ReinstatedAt, v.LastProbeAt, v.NextProbeAt
 		}
@@ -210,7 +203,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		oItems, oOps, oAt, oVerdicts, oReasons, oRules := make([]int64, m), make([]int64, m), make([]time.Time, m), make([]string, m), make([]string, m), make([]string, m)
 		oStatus, oFinal, oBytes, oLatency, oErrors, oRegions := make([]int32, m), make([]string, m), make([]int64, m), make([]int64, m), make([]string, m), make([]string, m)
 		for i, o := range obs {
-			oItems[i], oOps[i], oAt[i], oVerdicts[i], oReasons[i], oRules[i] = o.ItemID, items[o.ItemID].operationID, o.At, string(o.Verdict), o.Reason, o.Rule
+			oItems[i], oOps[i], oAt[i], oVerdicts[i], oReasons[i], oRules[i] = o.ItemID, items[o.ItemID].OperationID, o.At, string(o.Verdict), o.Reason, o.Rule
 			oStatus[i], oFinal[i], oBytes[i], oLatency[i], oErrors[i], oRegions[i] = int32(o.Status), o.FinalURL, o.Bytes, o.LatencyMS, o.Error, o.Region
 		}
 		b := &pgx.Batch{}
@@ -237,72 +230,6 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		return nil, translate(err, "record observations")
 	}
 	return changes, nil
-}
-
-// prepareObservations checks observations and returns them as stored:
-// times in UTC, to the microsecond; a zero time is now.
-func prepareObservations(obs []takedown.Observation, now time.Time) ([]takedown.Observation, error) {
-	out := slices.Clone(obs)
-	for i := range out {
-		o := &out[i]
-		switch o.Verdict {
-		case takedown.VerdictOnline, takedown.VerdictOffline, takedown.VerdictUnknown:
-		default:
-			return nil, takedown.Errorf(takedown.EINVALID, "observation of item %d: verdict %q: want online, offline or unknown", o.ItemID, o.Verdict)
-		}
-		if o.At.IsZero() {
-			o.At = now
-		}
-		o.At = ts(o.At)
-	}
-	return out, nil
-}
-
-// applyObservations applies each item's observations in time order (a
-// batch may hold an item's observations out of order; those older than
-// the item's last probe count but change nothing) and returns the changes,
-// in the order of obs, and the chain's records of confirmations and
-// reinstatements.
-//
-// The verification of an item no provider has received yet does not
-// start: its observation is kept and counted (probes, last probe, verdict
-// and reason), but it neither takes the item offline nor schedules it, and
-// the item stays submitted. Counting it would credit a referral with a
-// removal that came before it.
-func applyObservations(obs []takedown.Observation, items map[int64]*observed, s takedown.Schedule) ([]takedown.Change, []takedown.AuditRecord) {
-	order := make([]int, len(obs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(obs[a].ItemID, obs[b].ItemID), obs[a].At.Compare(obs[b].At))
-	})
-	changes := make([]takedown.Change, len(obs))
-	var recs []takedown.AuditRecord
-	for _, i := range order {
-		o := obs[i]
-		it := items[o.ItemID]
-		v := &it.v
-		if v.ReferredAt == nil {
-			w := *v
-			w.Observe(o, s.ConfirmAfter)
-			v.Probes, v.LastProbeAt, v.LastVerdict, v.LastReason = w.Probes, w.LastProbeAt, w.LastVerdict, w.LastReason
-			continue
-		}
-		applied := v.LastProbeAt == nil || !o.At.Before(*v.LastProbeAt)
-		changes[i] = v.Observe(o, s.ConfirmAfter)
-		if applied {
-			next := ts(s.Next(v, o.At, o.Verdict))
-			v.NextProbeAt = &next
-		}
-		switch changes[i] {
-		case takedown.ChangeConfirmed:
-			recs = append(recs, takedown.AuditConfirmed(it.operation, it.id, it.url, v, o))
-		case takedown.ChangeReinstated:
-			recs = append(recs, takedown.AuditReinstated(it.operation, it.id, it.url, v, o))
-		}
-	}
-	return changes, recs
 }
 
 func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]takedown.Observation, error) {

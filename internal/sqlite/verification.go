@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -126,13 +125,6 @@ func (db *DB) operationExists(ctx context.Context, id int64) error {
 	return nil
 }
 
-// observed is an item as RecordObservations reads and writes it.
-type observed struct {
-	id, operationID int64
-	operation, url  string
-	v               takedown.Verification
-}
-
 // RecordObservations reads the items observed, applies the observations in
 // Go and writes the items, the observations and the chain's events back
 // with multi-row statements, in one write transaction.
@@ -140,7 +132,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 	if len(obs) == 0 {
 		return []takedown.Change{}, nil
 	}
-	obs, err := prepareObservations(obs, db.now())
+	obs, err := takedown.PrepareObservations(obs, db.now())
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +144,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 	ids = slices.Compact(ids)
 	var changes []takedown.Change
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		items := make(map[int64]*observed, len(ids))
+		items := make(map[int64]*takedown.ObservedItem, len(ids))
 		for chunk := range slices.Chunk(ids, chunkRows) {
 			args := make([]any, len(chunk))
 			for i, id := range chunk {
@@ -164,14 +156,14 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 				return err
 			}
 			for rows.Next() {
-				it := &observed{}
-				dest, set := verificationFields(&it.v)
-				if err := rows.Scan(append([]any{&it.id, &it.operationID, &it.operation, &it.url}, dest...)...); err != nil {
+				it := &takedown.ObservedItem{}
+				dest, set := verificationFields(&it.Verification)
+				if err := rows.Scan(append([]any{&it.ID, &it.OperationID, &it.Operation, &it.URL}, dest...)...); err != nil {
 					rows.Close()
 					return err
 				}
 				set()
-				items[it.id] = it
+				items[it.ID] = it
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
@@ -184,7 +176,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 			}
 		}
 		var recs []takedown.AuditRecord
-		changes, recs = applyObservations(obs, items, s)
+		changes, recs = takedown.ApplyObservations(obs, items, s)
 
 		const itemCols = 11
 		update := func(n int) string {
@@ -198,7 +190,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		for chunk := range slices.Chunk(ids, chunkRows) {
 			args := make([]any, 0, itemCols*len(chunk))
 			for _, id := range chunk {
-				v := &items[id].v
+				v := &items[id].Verification
 				args = append(args, id, v.Status, storedTime(v.OfflineSince), storedTime(v.ConfirmedAt), storedTime(v.RemovedAt), storedTime(v.ReinstatedAt),
 					storedTime(v.LastProbeAt), v.LastVerdict, v.LastReason, v.Probes, storedTime(v.NextProbeAt))
 			}
@@ -210,7 +202,7 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		for chunk := range slices.Chunk(obs, chunkRows) {
 			args := make([]any, 0, obsCols*len(chunk))
 			for _, o := range chunk {
-				args = append(args, o.ItemID, items[o.ItemID].operationID, formatTime(o.At), o.Verdict, o.Reason, o.Rule, o.Status, o.FinalURL,
+				args = append(args, o.ItemID, items[o.ItemID].OperationID, formatTime(o.At), o.Verdict, o.Reason, o.Rule, o.Status, o.FinalURL,
 					o.Bytes, o.LatencyMS, o.Error, o.Region)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO observations (item_id, operation_id, at, verdict, reason, rule, status, final_url, bytes, latency_ms, error, region)
@@ -227,72 +219,6 @@ func (db *DB) RecordObservations(ctx context.Context, obs []takedown.Observation
 		return nil, translate(err, "record observations")
 	}
 	return changes, nil
-}
-
-// prepareObservations checks observations and returns them as stored:
-// times in UTC, to the microsecond; a zero time is now.
-func prepareObservations(obs []takedown.Observation, now time.Time) ([]takedown.Observation, error) {
-	out := slices.Clone(obs)
-	for i := range out {
-		o := &out[i]
-		switch o.Verdict {
-		case takedown.VerdictOnline, takedown.VerdictOffline, takedown.VerdictUnknown:
-		default:
-			return nil, takedown.Errorf(takedown.EINVALID, "observation of item %d: verdict %q: want online, offline or unknown", o.ItemID, o.Verdict)
-		}
-		if o.At.IsZero() {
-			o.At = now
-		}
-		o.At = o.At.UTC().Truncate(time.Microsecond)
-	}
-	return out, nil
-}
-
-// applyObservations applies each item's observations in time order (a
-// batch may hold an item's observations out of order; those older than
-// the item's last probe count but change nothing) and returns the changes,
-// in the order of obs, and the chain's records of confirmations and
-// reinstatements.
-//
-// The verification of an item no provider has received yet does not
-// start: its observation is kept and counted (probes, last probe, verdict
-// and reason), but it neither takes the item offline nor schedules it, and
-// the item stays submitted. Counting it would credit a referral with a
-// removal that came before it.
-func applyObservations(obs []takedown.Observation, items map[int64]*observed, s takedown.Schedule) ([]takedown.Change, []takedown.AuditRecord) {
-	order := make([]int, len(obs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(obs[a].ItemID, obs[b].ItemID), obs[a].At.Compare(obs[b].At))
-	})
-	changes := make([]takedown.Change, len(obs))
-	var recs []takedown.AuditRecord
-	for _, i := range order {
-		o := obs[i]
-		it := items[o.ItemID]
-		v := &it.v
-		if v.ReferredAt == nil {
-			w := *v
-			w.Observe(o, s.ConfirmAfter)
-			v.Probes, v.LastProbeAt, v.LastVerdict, v.LastReason = w.Probes, w.LastProbeAt, w.LastVerdict, w.LastReason
-			continue
-		}
-		applied := v.LastProbeAt == nil || !o.At.Before(*v.LastProbeAt)
-		changes[i] = v.Observe(o, s.ConfirmAfter)
-		if applied {
-			next := s.Next(v, o.At, o.Verdict).UTC().Truncate(time.Microsecond)
-			v.NextProbeAt = &next
-		}
-		switch changes[i] {
-		case takedown.ChangeConfirmed:
-			recs = append(recs, takedown.AuditConfirmed(it.operation, it.id, it.url, v, o))
-		case takedown.ChangeReinstated:
-			recs = append(recs, takedown.AuditReinstated(it.operation, it.id, it.url, v, o))
-		}
-	}
-	return changes, recs
 }
 
 func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]takedown.Observation, error) {
