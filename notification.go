@@ -76,6 +76,27 @@ type HoldCoverage struct {
 	Agencies []string
 }
 
+// SubmissionCoverage finds, among active holds, those that cover the
+// items of a batch's new submissions (inserted says which of subs were
+// new): each new submitter is concerned. itemID maps an identity to its
+// item, agencyCode an agency's ID to its code.
+func SubmissionCoverage(holds []*Hold, subs []NewSubmission, itemID map[string]int64, inserted func(i int) bool, agencyCode func(id int64) string) []HoldCoverage {
+	var out []HoldCoverage
+	for i := range subs {
+		if !inserted(i) {
+			continue
+		}
+		r := &subs[i].Item
+		it := &Item{ID: itemID[r.Identity], URL: r.Canonical, Platform: r.Platform, Handle: r.Handle, Kind: r.Kind}
+		for _, h := range holds {
+			if h.Covers(it) {
+				out = append(out, HoldCoverage{Hold: h, ItemID: it.ID, URL: it.URL, Agencies: []string{agencyCode(subs[i].Submission.AgencyID)}})
+			}
+		}
+	}
+	return out
+}
+
 // PlanHoldNotices returns the notifications for items a hold has just
 // come to cover: one per submitting agency but the holder, one to the
 // holder if others are concerned, and one to the coordinators; grouped per

@@ -75,20 +75,7 @@ func submissionCoverage(ctx context.Context, tx pgx.Tx, operationID int64, now t
 	if err != nil || len(holds) == 0 {
 		return nil, err
 	}
-	var out []takedown.HoldCoverage
-	for i := range subs {
-		if !inserted(i) {
-			continue
-		}
-		r := &subs[i].Item
-		it := &takedown.Item{ID: itemID[r.Identity], URL: r.Canonical, Platform: r.Platform, Handle: r.Handle, Kind: r.Kind}
-		for _, h := range holds {
-			if h.Covers(it) {
-				out = append(out, takedown.HoldCoverage{Hold: h, ItemID: it.ID, URL: it.URL, Agencies: []string{agencyCode(subs[i].Submission.AgencyID)}})
-			}
-		}
-	}
-	return out, nil
+	return takedown.SubmissionCoverage(holds, subs, itemID, inserted, agencyCode), nil
 }
 
 // notify writes notifications inside tx.

@@ -107,20 +107,7 @@ func submissionCoverage(ctx context.Context, tx *sql.Tx, operationID int64, now 
 	if err != nil || len(holds) == 0 {
 		return nil, err
 	}
-	var out []takedown.HoldCoverage
-	for i := range subs {
-		if !inserted(i) {
-			continue
-		}
-		r := &subs[i].Item
-		it := &takedown.Item{ID: itemID[r.Identity], URL: r.Canonical, Platform: r.Platform, Handle: r.Handle, Kind: r.Kind}
-		for _, h := range holds {
-			if h.Covers(it) {
-				out = append(out, takedown.HoldCoverage{Hold: h, ItemID: it.ID, URL: it.URL, Agencies: []string{agencyCode(subs[i].Submission.AgencyID)}})
-			}
-		}
-	}
-	return out, nil
+	return takedown.SubmissionCoverage(holds, subs, itemID, inserted, agencyCode), nil
 }
 
 const notificationColumns = `n.id, n.operation_id, o.slug, coalesce(a.code, ''), coalesce(n.agency_id, 0), n.kind, n.message, n.item_ids, coalesce(n.hold_id, 0), n.created_at, n.read_at`
