@@ -22,7 +22,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -120,14 +119,11 @@ func (b *benchProbe) run(ctx context.Context, g *globals) error {
 	if b.items < 1 || b.hosts < 1 || b.hosts > 50_000 {
 		return takedown.Errorf(takedown.EINVALID, "--items must be at least 1, --hosts from 1 to 50,000")
 	}
-	dir := b.dir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "takedown-bench-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	dir, cleanup, err := benchDir(b.dir)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	cert, caPath, err := benchCertificate(dir, b.hosts)
 	if err != nil {
 		return err
@@ -149,7 +145,8 @@ func (b *benchProbe) run(ctx context.Context, g *globals) error {
 		return err
 	}
 	var results []benchResult
-	td, err := runBenchChild(ctx, self, "bench", "probe-urls", "--list", list, "--ca", caPath,
+	var td benchResult
+	err = runBenchChild(ctx, &td, self, "bench", "probe-urls", "--list", list, "--ca", caPath,
 		"--per-host", strconv.Itoa(b.perHost), "--rate", strconv.FormatFloat(b.rate, 'g', -1, 64), "--concurrency", strconv.Itoa(b.concurrency))
 	if err != nil {
 		return fmt.Errorf("takedown's prober: %w", err)
@@ -294,19 +291,31 @@ func writeBenchURLs(path string, items, hosts, port int) error {
 	return f.Close()
 }
 
-// runBenchChild runs takedown's own prober in a child and reads its result.
-func runBenchChild(ctx context.Context, self string, args ...string) (benchResult, error) {
+// runBenchChild runs takedown in a child process (its own memory, its own
+// peak) and reads its result into into from the JSON it writes.
+func runBenchChild(ctx context.Context, into any, self string, args ...string) error {
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return benchResult{}, err
+		return err
 	}
-	var r benchResult
-	if err := json.Unmarshal(out, &r); err != nil {
-		return benchResult{}, fmt.Errorf("the child's result: %w", err)
+	if err := json.Unmarshal(out, into); err != nil {
+		return fmt.Errorf("the child's result: %w", err)
 	}
-	return r, nil
+	return nil
+}
+
+// benchDir is where a benchmark writes its files: the folder given, or a
+// temporary one that cleanup removes.
+func benchDir(given string) (dir string, cleanup func(), err error) {
+	if given != "" {
+		return given, func() {}, nil
+	}
+	if dir, err = os.MkdirTemp("", "takedown-bench-"); err != nil {
+		return "", nil, err
+	}
+	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
 // runHTTPX runs httpx on the list, timed from start to exit.
@@ -516,26 +525,23 @@ stored per second and the child's peak memory.`,
 
 // benchCaptureResult is what the child measured.
 type benchCaptureResult struct {
-	Captures  int            `json:"captures"`
-	States    map[string]int `json:"states"`
-	Resources int            `json:"resources"`
-	Bytes     int64          `json:"bytes"`
-	Seconds   float64        `json:"seconds"`
-	PeakRSS   int64          `json:"peak_rss_bytes"`
+	Captures  int         `json:"captures"`
+	States    stateCounts `json:"states"`
+	Resources int         `json:"resources"`
+	Bytes     int64       `json:"bytes"`
+	Seconds   float64     `json:"seconds"`
+	PeakRSS   int64       `json:"peak_rss_bytes"`
 }
 
 func (b *benchCapture) run(ctx context.Context, g *globals) error {
 	if b.items < 1 || b.concurrency < 1 {
 		return takedown.Errorf(takedown.EINVALID, "--items and --concurrency must be at least 1")
 	}
-	dir := b.dir
-	if dir == "" {
-		var err error
-		if dir, err = os.MkdirTemp("", "takedown-bench-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
+	dir, cleanup, err := benchDir(b.dir)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	s := simnet.Demo()
 	srv, err := simnet.Start(ctx, simnet.Config{Scenario: s, Clock: simnet.NewClock(s.Start, 1)})
 	if err != nil {
@@ -577,15 +583,9 @@ func (b *benchCapture) run(ctx context.Context, g *globals) error {
 		return err
 	}
 	child := func(list, store string) (benchCaptureResult, error) {
-		cmd := exec.CommandContext(ctx, self, "bench", "capture-urls", "--list", list, "--simnet", info, "--store", store, "--concurrency", strconv.Itoa(b.concurrency))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return benchCaptureResult{}, fmt.Errorf("the capturing child: %w", err)
-		}
 		var r benchCaptureResult
-		if err := json.Unmarshal(out, &r); err != nil {
-			return r, fmt.Errorf("the child's result: %w", err)
+		if err := runBenchChild(ctx, &r, self, "bench", "capture-urls", "--list", list, "--simnet", info, "--store", store, "--concurrency", strconv.Itoa(b.concurrency)); err != nil {
+			return r, fmt.Errorf("the capturing child: %w", err)
 		}
 		return r, nil
 	}
@@ -608,12 +608,7 @@ func (b *benchCapture) run(ctx context.Context, g *globals) error {
 	}
 	fmt.Fprintf(g.stdout, "%d captures in %.2f s: %.0f captures/s, %.1f MB/s stored (%.0f MB of WARC files, %d images beside the pages), %.0f MB peak RSS\n",
 		r.Captures, r.Seconds, float64(r.Captures)/r.Seconds, float64(r.Bytes)/r.Seconds/(1<<20), float64(r.Bytes)/(1<<20), r.Resources, float64(r.PeakRSS)/(1<<20))
-	var states []string
-	for k, n := range r.States {
-		states = append(states, fmt.Sprintf("%s %d", k, n))
-	}
-	sort.Strings(states)
-	fmt.Fprintf(g.stdout, "states: %s\n", strings.Join(states, ", "))
+	fmt.Fprintf(g.stdout, "states: %s\n", r.States)
 	if r.Captures != b.items {
 		return fmt.Errorf("%d of %d pages captured", r.Captures, b.items)
 	}
@@ -677,14 +672,14 @@ func newBenchCaptureURLsCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := benchCaptureResult{States: map[string]int{}}
+			r := benchCaptureResult{States: stateCounts{}}
 			for range lines {
 				capt := <-results
 				if capt == nil {
 					return <-errc
 				}
 				r.Captures++
-				r.States[string(capt.State)+cond(capt.Reason != "", " "+capt.Reason, "")]++
+				r.States.add(capt)
 				r.Resources += capt.Resources
 				r.Bytes += capt.Size
 			}
@@ -699,11 +694,4 @@ func newBenchCaptureURLsCommand(g *globals) *cobra.Command {
 	f.StringVar(&store, "store", "", "the evidence folder")
 	f.IntVar(&concurrency, "concurrency", 32, "captures at once")
 	return cmd
-}
-
-func cond(ok bool, a, b string) string {
-	if ok {
-		return a
-	}
-	return b
 }

@@ -215,11 +215,7 @@ func captureItems(ctx context.Context, g *globals, db database, c *evidence.Capt
 				}
 				mu.Lock()
 				sum.captures++
-				key := string(capt.State)
-				if capt.Reason != "" {
-					key += "/" + capt.Reason
-				}
-				sum.states[key]++
+				sum.states.add(capt)
 				sum.bytes += capt.Size
 				sum.resources += capt.Resources
 				mu.Unlock()
@@ -247,6 +243,14 @@ feed:
 
 // stateCounts counts captures by "state" or "state/reason".
 type stateCounts map[string]int
+
+func (c stateCounts) add(capt *takedown.Capture) {
+	key := string(capt.State)
+	if capt.Reason != "" {
+		key += "/" + capt.Reason
+	}
+	c[key]++
+}
 
 // String says them in one line: "captured 1480, failed/removed 20".
 func (c stateCounts) String() string {
