@@ -51,13 +51,7 @@ func (db *DB) ListCaptures(ctx context.Context, itemID int64) ([]*takedown.Captu
 		return nil, translate(err, "list captures")
 	}
 	if len(out) == 0 {
-		var exists bool
-		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, itemID).Scan(&exists); err != nil {
-			return nil, translate(err, "list captures")
-		}
-		if !exists {
-			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
-		}
+		return out, db.itemExists(ctx, itemID, "list captures")
 	}
 	return out, nil
 }

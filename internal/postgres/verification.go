@@ -251,13 +251,7 @@ func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]
 		return nil, translate(err, "list observations")
 	}
 	if len(out) == 0 {
-		var exists bool
-		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, itemID).Scan(&exists); err != nil {
-			return nil, translate(err, "list observations")
-		}
-		if !exists {
-			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
-		}
+		return out, db.itemExists(ctx, itemID, "list observations")
 	}
 	return out, nil
 }
@@ -303,4 +297,17 @@ func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedow
 		return out, db.operationExists(ctx, operationID)
 	}
 	return out, nil
+}
+
+// itemExists returns ENOTFOUND for an unknown item: an empty list of an
+// item's records says nothing about whether the item is there.
+func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
+	var exists bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return translate(err, what)
+	}
+	if !exists {
+		return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
+	}
+	return nil
 }

@@ -54,13 +54,7 @@ func (db *DB) ListCaptures(ctx context.Context, itemID int64) ([]*takedown.Captu
 		return nil, translate(err, "list captures")
 	}
 	if len(out) == 0 {
-		var n int
-		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE id = ?`, itemID).Scan(&n); err != nil {
-			return nil, translate(err, "list captures")
-		}
-		if n == 0 {
-			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
-		}
+		return out, db.itemExists(ctx, itemID, "list captures")
 	}
 	return out, nil
 }

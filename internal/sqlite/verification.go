@@ -245,13 +245,7 @@ func (db *DB) ListObservations(ctx context.Context, itemID int64, limit int) ([]
 		return nil, translate(err, "list observations")
 	}
 	if len(out) == 0 {
-		var n int
-		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE id = ?`, itemID).Scan(&n); err != nil {
-			return nil, translate(err, "list observations")
-		}
-		if n == 0 {
-			return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d", itemID)
-		}
+		return out, db.itemExists(ctx, itemID, "list observations")
 	}
 	return out, nil
 }
@@ -309,4 +303,17 @@ func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedow
 		return out, db.operationExists(ctx, operationID)
 	}
 	return out, nil
+}
+
+// itemExists returns ENOTFOUND for an unknown item: an empty list of an
+// item's records says nothing about whether the item is there.
+func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE id = ?`, id).Scan(&n); err != nil {
+		return translate(err, what)
+	}
+	if n == 0 {
+		return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
+	}
+	return nil
 }
