@@ -84,6 +84,7 @@ type CaptureTarget struct {
 	URL       string   `json:"url"`
 	Platform  Platform `json:"platform"`
 	Kind      Kind     `json:"kind"`
+	Handle    string   `json:"handle,omitempty"`
 }
 
 // RetryableCapture says a failed capture may succeed if tried again.

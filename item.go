@@ -62,7 +62,7 @@ const (
 
 // ItemStatuses lists every status, in flow order (the verification
 // statuses are in verification.go).
-var ItemStatuses = []ItemStatus{ItemSubmitted, ItemReferred, ItemOnline, ItemOffline, ItemConfirmed, ItemReinstated}
+var ItemStatuses = []ItemStatus{ItemCandidate, ItemSubmitted, ItemReferred, ItemOnline, ItemOffline, ItemConfirmed, ItemReinstated}
 
 // Recognition is what the recogniser makes of a URL: the item's canonical
 // identity and what it is.
@@ -300,6 +300,7 @@ type Store interface {
 	NotificationService
 	VerificationService
 	EvidenceService
+	ResurgenceService
 	Close() error
 }
 

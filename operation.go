@@ -25,6 +25,9 @@ type Operation struct {
 	// Evidence says whether items are captured before they are referred
 	// (EvidenceBefore, the default, when empty).
 	Evidence EvidencePolicy `json:"evidence"`
+	// Successors says what the operation does about resurgence
+	// (SuccessorsReview, the default, when empty).
+	Successors SuccessorPolicy `json:"successors"`
 	// Agencies are the codes of the participating agencies, sorted.
 	Agencies  []string  `json:"agencies"`
 	CreatedAt time.Time `json:"created_at"`
@@ -50,6 +53,14 @@ func (o *Operation) Validate() error {
 	case EvidenceBefore, EvidenceRequired, EvidenceOff:
 	default:
 		return Errorf(EINVALID, "operation evidence policy %q: want %s, %s or %s", o.Evidence, EvidenceBefore, EvidenceRequired, EvidenceOff)
+	}
+	if o.Successors == "" {
+		o.Successors = SuccessorsReview
+	}
+	switch o.Successors {
+	case SuccessorsReview, SuccessorsRefer, SuccessorsOff:
+	default:
+		return Errorf(EINVALID, "operation successor policy %q: want %s, %s or %s", o.Successors, SuccessorsReview, SuccessorsRefer, SuccessorsOff)
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func captureItems(ctx context.Context, g *globals, db database, c *evidence.Capt
 	concurrency = max(concurrency, 1)
 	var targets []evidence.Target
 	add := func(it *takedown.Item) {
-		targets = append(targets, evidence.Target{ItemID: it.ID, Operation: op.Slug, URL: it.URL, Platform: it.Platform, Kind: it.Kind})
+		targets = append(targets, evidence.Target{ItemID: it.ID, Operation: op.Slug, URL: it.URL, Platform: it.Platform, Kind: it.Kind, Handle: it.Handle})
 	}
 	if len(ids) > 0 {
 		for _, id := range ids {

@@ -15,7 +15,7 @@ func newOperationCommand(g *globals) *cobra.Command {
 		Use:   "operation",
 		Short: "Create and list operations (action days, campaigns)",
 	}
-	var name, description, evidence string
+	var name, description, evidence, successors string
 	var agencies []string
 	create := &cobra.Command{
 		Use:     "create SLUG --name NAME [--agencies A,B]",
@@ -23,17 +23,19 @@ func newOperationCommand(g *globals) *cobra.Command {
 		Example: `  takedown operation create rad-2026-11 --name "Referral action day November 2026" --agencies nl-iru,be-iru`,
 		Args:    cobra.ExactArgs(1),
 		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
-			op := &takedown.Operation{Slug: args[0], Name: name, Description: description, Status: takedown.OperationOpen, Agencies: agencies, Evidence: takedown.EvidencePolicy(evidence)}
+			op := &takedown.Operation{Slug: args[0], Name: name, Description: description, Status: takedown.OperationOpen, Agencies: agencies, Evidence: takedown.EvidencePolicy(evidence),
+				Successors: takedown.SuccessorPolicy(successors)}
 			if err := db.CreateOperation(cmd.Context(), op); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "created operation %s (%s) with agencies: %s; evidence: %s\n", op.Slug, op.Name, listOrNone(op.Agencies), op.Evidence)
+			fmt.Fprintf(g.stdout, "created operation %s (%s) with agencies: %s; evidence: %s; successors: %s\n", op.Slug, op.Name, listOrNone(op.Agencies), op.Evidence, op.Successors)
 			return nil
 		}),
 	}
 	create.Flags().StringVar(&name, "name", "", "a name people read (required)")
 	create.Flags().StringVar(&description, "description", "", "what the operation is about")
 	create.Flags().StringSliceVar(&agencies, "agencies", nil, "codes of the participating agencies, comma-separated")
+	create.Flags().StringVar(&successors, "successors", "review", "resurgence: review (watch for successors of removed items and list them for review), refer (and put confirmed successors into the next referral batch), off")
 	create.Flags().StringVar(&evidence, "evidence", "before", "evidence before referral: before (an item goes once a capture was tried), required (once it was captured), off (referrals do not wait)")
 	_ = create.MarkFlagRequired("name")
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/jobs"
 	"github.com/takedown-project/takedown/internal/outbound"
 	"github.com/takedown-project/takedown/internal/simnet"
 )
@@ -90,7 +91,7 @@ func BenchmarkReferDeliver(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				stop, err := startJobs(ctx, g, db, &queueOptions{concurrency: 16, retryBase: 100 * time.Millisecond, retryMax: time.Second}, d, nil, nil)
+				stop, err := startJobs(ctx, g, db, &queueOptions{concurrency: 16, retryBase: 100 * time.Millisecond, retryMax: time.Second}, jobs.Deps{Delivery: d})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/takedown-project/takedown/internal/auth"
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/jobs"
 	"github.com/takedown-project/takedown/internal/refer"
 	"github.com/takedown-project/takedown/internal/web"
 )
@@ -37,6 +38,7 @@ type serveOptions struct {
 	delivery deliveryOptions
 	probes   probeOptions
 	captures captureOptions
+	watch    watchOptions
 	// asnDB is the IP-to-ASN database for attributing websites.
 	asnDB string
 
@@ -82,6 +84,7 @@ laptop) pass --secure-cookies.`,
 	o.delivery.register(f)
 	o.probes.register(f, true)
 	o.captures.registerCapture(f, true)
+	o.watch.register(f, true)
 	f.BoolVar(&o.secureCookies, "secure-cookies", false, "mark cookies Secure (__Host- prefix) and send HSTS: set it whenever takedown is served over HTTPS")
 	f.DurationVar(&o.sessionIdle, "session-idle", 30*time.Minute, "a browser session unused this long ends")
 	f.DurationVar(&o.sessionMax, "session-max", 12*time.Hour, "a browser session ends this long after login")
@@ -140,7 +143,12 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 			ln.Close()
 			return err
 		}
-		stop, err := startJobs(ctx, g, db, &o.queue, d, v, ev)
+		rs, err := o.watch.job(g, db, &o.probes)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		stop, err := startJobs(ctx, g, db, &o.queue, jobs.Deps{Delivery: d, Verify: v, Evidence: ev, Resurgence: rs})
 		if err != nil {
 			ln.Close()
 			return err

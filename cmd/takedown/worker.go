@@ -16,6 +16,7 @@ func newWorkerCommand(g *globals) *cobra.Command {
 	delivery := &deliveryOptions{}
 	probes := &probeOptions{}
 	captures := &captureOptions{}
+	watch := &watchOptions{}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Work background jobs until interrupted",
@@ -44,7 +45,11 @@ serve process the same delivery flags.`,
 			if err != nil {
 				return err
 			}
-			stop, err := startJobs(cmd.Context(), g, db, q, d, v, ev)
+			rs, err := watch.job(g, db, probes)
+			if err != nil {
+				return err
+			}
+			stop, err := startJobs(cmd.Context(), g, db, q, jobs.Deps{Delivery: d, Verify: v, Evidence: ev, Resurgence: rs})
 			if err != nil {
 				return err
 			}
@@ -58,6 +63,7 @@ serve process the same delivery flags.`,
 	delivery.register(cmd.Flags())
 	probes.register(cmd.Flags(), true)
 	captures.registerCapture(cmd.Flags(), true)
+	watch.register(cmd.Flags(), true)
 	return cmd
 }
 
@@ -77,7 +83,7 @@ func (q *queueOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&q.rescueAfter, "rescue-after", jobqueue.DefaultRescueAfter, "a job running this long was abandoned by a process that died, and runs again (longer than any job takes)")
 }
 
-func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, delivery *jobs.Delivery, verify *jobs.Verify, ev *jobs.Evidence) (stop func() error, err error) {
+func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, deps jobs.Deps) (stop func() error, err error) {
 	// The queue reports every few seconds at info level; an operator
 	// wants its warnings, and its chatter only when debugging.
 	level := "warn"
@@ -91,13 +97,13 @@ func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, de
 	// Closed when the process stops: a probe round ends early instead of
 	// holding the shutdown up.
 	stopping := make(chan struct{})
-	if verify != nil {
-		verify.Stopping = stopping
+	if deps.Verify != nil {
+		deps.Verify.Stopping = stopping
 	}
-	if ev != nil {
-		ev.Stopping = stopping
+	if deps.Evidence != nil {
+		deps.Evidence.Stopping = stopping
 	}
-	deps := jobs.Deps{DB: db, Delivery: delivery, Verify: verify, Evidence: ev}
+	deps.DB = db
 	cfg := jobqueue.Config{
 		Workers:     jobs.Workers(deps),
 		Periodic:    jobs.Periodic(deps),

@@ -219,3 +219,13 @@ func segments(path string) []string {
 	}
 	return strings.Split(path, "/")
 }
+
+// PostsURL is the page that shows an item's recent posts when its own
+// page does not: a Telegram channel's public preview. "" when the item's
+// page is the one.
+func PostsURL(t takedown.Platform, k takedown.Kind, handle string) string {
+	if t == takedown.PlatformTelegram && k == takedown.KindChannel && handle != "" {
+		return "https://t.me/s/" + handle
+	}
+	return ""
+}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/probe"
 )
 
@@ -133,6 +134,15 @@ func (c *Capturer) Capture(ctx context.Context, t Target) (*takedown.Capture, er
 		}
 	}
 	if capt.State == takedown.CaptureDone {
+		// A channel whose page shows no posts is preserved with its
+		// public preview, which does: what it said is the evidence, and
+		// what finds it again when it comes back.
+		if posts := canon.PostsURL(t.Platform, t.Kind, t.Handle); posts != "" && posts != page.FinalURL && ctx.Err() == nil {
+			c.cfg.Fetcher.Fetch(ctx, posts, c.cfg.MaxPageBytes, record)
+			if writeErr != nil {
+				return nil, writeErr
+			}
+		}
 		base, _ := url.Parse(page.FinalURL)
 		for _, res := range resourceURLs(base, page.Body, c.cfg.MaxResources) {
 			if ctx.Err() != nil {

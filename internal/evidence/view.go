@@ -214,3 +214,26 @@ func ServeImage(w http.ResponseWriter, body []byte, imageType string) {
 	h.Set("Cache-Control", "private, max-age=3600")
 	w.Write(body)
 }
+
+// Response is one answer a capture keeps, for programs that read what a
+// page showed (the resurgence signals).
+type Response struct {
+	TargetURI   string
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// ReadResponses returns the answers a capture's file holds, in order.
+func ReadResponses(ctx context.Context, blobs BlobStore, location string) ([]Response, error) {
+	var out []Response
+	err := eachResponse(ctx, blobs, location, func(_ int, rec gowarc.WarcRecord, resp gowarc.HttpResponseBlock, body []byte) bool {
+		r := Response{TargetURI: rec.WarcHeader().Get(gowarc.WarcTargetURI), Status: resp.HttpStatusCode(), Body: body}
+		if h := resp.HttpHeader(); h != nil {
+			r.ContentType = h.Get("Content-Type")
+		}
+		out = append(out, r)
+		return true
+	})
+	return out, err
+}

@@ -18,6 +18,8 @@ type Deps struct {
 	// Evidence captures items before their referral; nil: this process
 	// does not capture.
 	Evidence *Evidence
+	// Resurgence watches for successors; nil: this process does not.
+	Resurgence *Resurgence
 }
 
 // Workers returns every job kind's worker, ready for a queue client.
@@ -30,6 +32,7 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &DeadlinesWorker{D: d.Delivery})
 	river.AddWorker(w, &ProbeWorker{V: d.Verify})
 	river.AddWorker(w, &CaptureWorker{E: d.Evidence})
+	river.AddWorker(w, &ResurgenceWorker{R: d.Resurgence})
 	return w
 }
 
@@ -42,6 +45,9 @@ func Periodic(d Deps) []*river.PeriodicJob {
 	}
 	if d.Evidence != nil {
 		ps = append(ps, d.Evidence.periodic())
+	}
+	if d.Resurgence != nil {
+		ps = append(ps, d.Resurgence.periodic())
 	}
 	return ps
 }

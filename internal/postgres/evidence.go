@@ -60,7 +60,7 @@ func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID
 	if limit <= 0 {
 		limit = takedown.DefaultPageSize
 	}
-	rows, err := db.pool.Query(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind
+	rows, err := db.pool.Query(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind, i.handle
 		FROM items i JOIN operations o ON o.id = i.operation_id
 		WHERE o.status = 'open' AND o.evidence <> 'off' AND i.status = 'submitted' AND i.id > $1
 			AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id
@@ -73,7 +73,7 @@ func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (takedown.CaptureTarget, error) {
 		var t takedown.CaptureTarget
-		err := row.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind)
+		err := row.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind, &t.Handle)
 		return t, err
 	})
 	if err != nil {

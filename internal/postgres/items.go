@@ -25,117 +25,9 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		return nil, err
 	}
 	var results []takedown.SubmitResult
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		slug, agencies, err := checkSubmitters(ctx, tx, operationID, p.AgencyIDs())
-		if err != nil {
-			return err
-		}
-		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
-		// 1. Items: the first submission of each identity creates it, with
-		// everything the batch says of it, so a new item is written once.
-		n := len(p.Items)
-		ids, urls, platforms, kinds, handles, titles := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		counts, froms, untils := make([]int32, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
-		for _, it := range p.Items {
-			r := &subs[it.First].Item
-			ids, urls, platforms = append(ids, it.Identity), append(urls, r.Canonical), append(platforms, string(r.Platform))
-			kinds, handles, titles = append(kinds, string(r.Kind)), append(handles, r.Handle), append(titles, it.Title)
-			counts, froms, untils = append(counts, int32(it.Count)), append(froms, it.From), append(untils, it.Until)
-		}
-		rows, err := tx.Query(ctx, `
-			INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
-			SELECT $1, identity, url, platform, kind, handle, title, $8, n, from_, until
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::int[], $10::timestamptz[], $11::timestamptz[])
-				AS t(identity, url, platform, kind, handle, title, n, from_, until)
-			ON CONFLICT (operation_id, identity) DO NOTHING
-			RETURNING identity, id`,
-			operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, counts, froms, untils)
-		if err != nil {
-			return fmt.Errorf("record items: %w", err)
-		}
-		var identity string
-		var id int64
-		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error {
-			w.ItemID[identity], w.NewItems[identity] = id, true
-			return nil
-		}); err != nil {
-			return fmt.Errorf("record items: %w", err)
-		}
-		// 2. The IDs of the items that existed.
-		if len(w.ItemID) < len(ids) {
-			rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
-			if err != nil {
-				return fmt.Errorf("find items: %w", err)
-			}
-			if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { w.ItemID[identity] = id; return nil }); err != nil {
-				return fmt.Errorf("find items: %w", err)
-			}
-		}
-
-		// 3. Submissions, unless known by fingerprint.
-		n = len(subs)
-		var (
-			itemIDs, agencyIDs                                        = make([]int64, 0, n), make([]int64, 0, n)
-			raws, dkinds, dplatforms, dhandles, stitles, notes, langs = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-			tagsJSON, attrsJSON                                       = make([]*string, 0, n), make([]*string, 0, n)
-			founds                                                    = make([]*time.Time, 0, n)
-			sources                                                   = make([]string, 0, n)
-			submitted                                                 = make([]time.Time, 0, n)
-			shared                                                    = make([]bool, 0, n)
-		)
-		for i := range subs {
-			s := &subs[i].Submission
-			itemIDs, agencyIDs = append(itemIDs, w.ItemID[subs[i].Item.Identity]), append(agencyIDs, s.AgencyID)
-			raws, dkinds, dplatforms, dhandles = append(raws, s.RawInput), append(dkinds, s.DeclaredKind), append(dplatforms, s.DeclaredPlatform), append(dhandles, s.DeclaredHandle)
-			stitles, notes, langs, sources = append(stitles, s.Title), append(notes, s.Notes), append(langs, s.Language), append(sources, s.Source)
-			tags, attrs := encodeSubmission(s)
-			tagsJSON, attrsJSON = append(tagsJSON, tags), append(attrsJSON, attrs)
-			var found *time.Time
-			if s.FoundAt != nil {
-				f := ts(*s.FoundAt)
-				found = &f
-			}
-			founds, submitted, shared = append(founds, found), append(submitted, ts(s.SubmittedAt)), append(shared, s.Shared)
-		}
-		rows, err = tx.Query(ctx, `
-			INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
-				title, notes, tags, language, found_at, attributes, source, submitted_at, shared)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[], $16::boolean[])
-			ON CONFLICT (item_id, fingerprint) DO NOTHING
-			RETURNING item_id, fingerprint`,
-			itemIDs, agencyIDs, p.Fingerprints, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted, shared)
-		if err != nil {
-			return fmt.Errorf("record submissions: %w", err)
-		}
-		var k submitplan.Key
-		if _, err := pgx.ForEachRow(rows, []any{&k.ItemID, &k.Fingerprint}, func() error { w.Inserted[k] = true; return nil }); err != nil {
-			return fmt.Errorf("record submissions: %w", err)
-		}
-
-		// 4. What the items that existed gained.
-		var gains []submitplan.Gain
-		results, gains = p.Outcomes(w)
-		if err := updateGains(ctx, tx, gains); err != nil {
-			return err
-		}
-		// 5. Who must hear of holds over what was submitted.
-		submitters := p.AgencyIDs()
-		code := make(map[int64]string, len(submitters))
-		for i, id := range submitters {
-			code[id] = agencies[i]
-		}
-		cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
-			func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
-			func(id int64) string { return code[id] })
-		if err != nil {
-			return fmt.Errorf("holds over the batch: %w", err)
-		}
-		if err := db.notify(ctx, tx, takedown.PlanHoldNotices(cover)); err != nil {
-			return err
-		}
-		// 6. One event for the batch, now that its outcomes are known.
-		return db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) (err error) {
+		results, err = db.submitTx(ctx, tx, operationID, subs, p)
+		return err
 	})
 	if err != nil {
 		return nil, translate(err, "submit")
@@ -157,7 +49,8 @@ func updateGains(ctx context.Context, tx pgx.Tx, gains []submitplan.Gain) error 
 		UPDATE items SET submission_count = items.submission_count + g.n,
 			first_submitted_at = least(items.first_submitted_at, g.first),
 			last_submitted_at = greatest(items.last_submitted_at, g.last),
-			title = CASE WHEN items.title = '' THEN g.title ELSE items.title END
+			title = CASE WHEN items.title = '' THEN g.title ELSE items.title END,
+			status = CASE WHEN items.status = 'candidate' THEN 'submitted' ELSE items.status END
 		FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::timestamptz[], $5::text[]) AS g(id, n, first, last, title)
 		WHERE items.id = g.id`, gIDs, gCounts, gFroms, gUntils, gTitles)
 	if err != nil {
@@ -369,4 +262,120 @@ func itemConditions(f takedown.ItemFilter) *conditions {
 		c.add("(strpos(lower(i.handle), ?) > 0 OR strpos(lower(i.url), ?) > 0 OR strpos(lower(i.title), ?) > 0)", strings.ToLower(f.Text))
 	}
 	return c
+}
+
+// submitTx records subs, planned as p, in tx: Submit, or the submission
+// of a confirmed successor in the transaction of its review.
+func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs []takedown.NewSubmission, p *submitplan.Plan) ([]takedown.SubmitResult, error) {
+	var results []takedown.SubmitResult
+	slug, agencies, err := checkSubmitters(ctx, tx, operationID, p.AgencyIDs())
+	if err != nil {
+		return nil, err
+	}
+	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+	// 1. Items: the first submission of each identity creates it, with
+	// everything the batch says of it, so a new item is written once.
+	n := len(p.Items)
+	ids, urls, platforms, kinds, handles, titles := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	counts, froms, untils := make([]int32, 0, n), make([]time.Time, 0, n), make([]time.Time, 0, n)
+	for _, it := range p.Items {
+		r := &subs[it.First].Item
+		ids, urls, platforms = append(ids, it.Identity), append(urls, r.Canonical), append(platforms, string(r.Platform))
+		kinds, handles, titles = append(kinds, string(r.Kind)), append(handles, r.Handle), append(titles, it.Title)
+		counts, froms, untils = append(counts, int32(it.Count)), append(froms, it.From), append(untils, it.Until)
+	}
+	rows, err := tx.Query(ctx, `
+			INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
+			SELECT $1, identity, url, platform, kind, handle, title, $8, n, from_, until
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $9::int[], $10::timestamptz[], $11::timestamptz[])
+				AS t(identity, url, platform, kind, handle, title, n, from_, until)
+			ON CONFLICT (operation_id, identity) DO NOTHING
+			RETURNING identity, id`,
+		operationID, ids, urls, platforms, kinds, handles, titles, takedown.ItemSubmitted, counts, froms, untils)
+	if err != nil {
+		return nil, fmt.Errorf("record items: %w", err)
+	}
+	var identity string
+	var id int64
+	if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error {
+		w.ItemID[identity], w.NewItems[identity] = id, true
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("record items: %w", err)
+	}
+	// 2. The IDs of the items that existed.
+	if len(w.ItemID) < len(ids) {
+		rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("find items: %w", err)
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { w.ItemID[identity] = id; return nil }); err != nil {
+			return nil, fmt.Errorf("find items: %w", err)
+		}
+	}
+
+	// 3. Submissions, unless known by fingerprint.
+	n = len(subs)
+	var (
+		itemIDs, agencyIDs                                        = make([]int64, 0, n), make([]int64, 0, n)
+		raws, dkinds, dplatforms, dhandles, stitles, notes, langs = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		tagsJSON, attrsJSON                                       = make([]*string, 0, n), make([]*string, 0, n)
+		founds                                                    = make([]*time.Time, 0, n)
+		sources                                                   = make([]string, 0, n)
+		submitted                                                 = make([]time.Time, 0, n)
+		shared                                                    = make([]bool, 0, n)
+	)
+	for i := range subs {
+		s := &subs[i].Submission
+		itemIDs, agencyIDs = append(itemIDs, w.ItemID[subs[i].Item.Identity]), append(agencyIDs, s.AgencyID)
+		raws, dkinds, dplatforms, dhandles = append(raws, s.RawInput), append(dkinds, s.DeclaredKind), append(dplatforms, s.DeclaredPlatform), append(dhandles, s.DeclaredHandle)
+		stitles, notes, langs, sources = append(stitles, s.Title), append(notes, s.Notes), append(langs, s.Language), append(sources, s.Source)
+		tags, attrs := encodeSubmission(s)
+		tagsJSON, attrsJSON = append(tagsJSON, tags), append(attrsJSON, attrs)
+		var found *time.Time
+		if s.FoundAt != nil {
+			f := ts(*s.FoundAt)
+			found = &f
+		}
+		founds, submitted, shared = append(founds, found), append(submitted, ts(s.SubmittedAt)), append(shared, s.Shared)
+	}
+	rows, err = tx.Query(ctx, `
+			INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
+				title, notes, tags, language, found_at, attributes, source, submitted_at, shared)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+				$8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[], $13::jsonb[], $14::text[], $15::timestamptz[], $16::boolean[])
+			ON CONFLICT (item_id, fingerprint) DO NOTHING
+			RETURNING item_id, fingerprint`,
+		itemIDs, agencyIDs, p.Fingerprints, raws, dkinds, dplatforms, dhandles, stitles, notes, tagsJSON, langs, founds, attrsJSON, sources, submitted, shared)
+	if err != nil {
+		return nil, fmt.Errorf("record submissions: %w", err)
+	}
+	var k submitplan.Key
+	if _, err := pgx.ForEachRow(rows, []any{&k.ItemID, &k.Fingerprint}, func() error { w.Inserted[k] = true; return nil }); err != nil {
+		return nil, fmt.Errorf("record submissions: %w", err)
+	}
+
+	// 4. What the items that existed gained.
+	var gains []submitplan.Gain
+	results, gains = p.Outcomes(w)
+	if err := updateGains(ctx, tx, gains); err != nil {
+		return nil, err
+	}
+	// 5. Who must hear of holds over what was submitted.
+	submitters := p.AgencyIDs()
+	code := make(map[int64]string, len(submitters))
+	for i, id := range submitters {
+		code[id] = agencies[i]
+	}
+	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
+		func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
+		func(id int64) string { return code[id] })
+	if err != nil {
+		return nil, fmt.Errorf("holds over the batch: %w", err)
+	}
+	if err := db.notify(ctx, tx, takedown.PlanHoldNotices(cover)); err != nil {
+		return nil, err
+	}
+	// 6. One event for the batch, now that its outcomes are known.
+	return results, db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
 }

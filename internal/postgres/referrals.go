@@ -673,6 +673,7 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 	for {
 		rows, err := db.pool.Query(ctx, `SELECT `+itemColumns+`,
 				EXISTS (SELECT 1 FROM referral_items ri WHERE ri.item_id = i.id AND ri.outcome = ANY($3)) OR NOT (`+evidenceCondition(policies[0])+`)
+				OR i.status = 'candidate'
 			FROM items i WHERE i.operation_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $4`, operationID, afterID, openOutcomes, run)
 		if err != nil {
 			return nil, translate(err, "referable items")

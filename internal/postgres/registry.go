@@ -60,8 +60,8 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 	op.CreatedAt = ts(db.now())
 	op.NormalizeAgencies()
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO operations (slug, name, description, status, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			op.Slug, op.Name, op.Description, op.Status, op.Evidence, op.CreatedAt).Scan(&op.ID)
+		err := tx.QueryRow(ctx, `INSERT INTO operations (slug, name, description, status, evidence, successors, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			op.Slug, op.Name, op.Description, op.Status, op.Evidence, op.Successors, op.CreatedAt).Scan(&op.ID)
 		if err != nil {
 			return translate(err, "operation "+op.Slug)
 		}
@@ -96,7 +96,7 @@ func (db *DB) ListOperations(ctx context.Context) ([]*takedown.Operation, error)
 
 func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*takedown.Operation, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT o.id, o.slug, o.name, o.description, o.status, o.evidence, o.created_at,
+		SELECT o.id, o.slug, o.name, o.description, o.status, o.evidence, o.successors, o.created_at,
 			coalesce((SELECT array_agg(a.code ORDER BY a.code) FROM operation_agencies oa JOIN agencies a ON a.id = oa.agency_id WHERE oa.operation_id = o.id), '{}')
 		FROM operations o `+where, args...)
 	if err != nil {
@@ -104,7 +104,7 @@ func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*tak
 	}
 	ops, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*takedown.Operation, error) {
 		var op takedown.Operation
-		err := row.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &op.Evidence, &op.CreatedAt, &op.Agencies)
+		err := row.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &op.Evidence, &op.Successors, &op.CreatedAt, &op.Agencies)
 		op.CreatedAt = op.CreatedAt.UTC()
 		return &op, err
 	})

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/takedown-project/takedown"
@@ -54,7 +55,7 @@ type Item struct {
 // Prepare computes an item's signals; dir is where its avatar path is
 // relative to.
 func Prepare(p Profile, dir string) (*Item, error) {
-	it := &Item{Profile: p, links: map[string]bool{}}
+	var avatar *pdq.Result
 	if p.Avatar != "" {
 		path := p.Avatar
 		if !filepath.IsAbs(path) {
@@ -73,7 +74,27 @@ func Prepare(p Profile, dir string) (*Item, error) {
 		if err != nil {
 			return nil, fmt.Errorf("item %s: avatar: %w", p.ID, err)
 		}
-		it.avatar, it.hasPDQ = r.Hash, r.Quality >= pdq.MinQuality
+		avatar = &r
+	}
+	return prepare(p, avatar), nil
+}
+
+// FromSignals is a stored item's signals as the matcher reads them; its
+// ID is the item's.
+func FromSignals(r *takedown.SignalRecord) *Item {
+	p := Profile{ID: strconv.FormatInt(r.ItemID, 10), Platform: string(r.Platform), Handle: r.Handle, Title: r.Title,
+		Description: r.Description, Posts: r.Posts, Links: r.Links}
+	var avatar *pdq.Result
+	if h, err := pdq.Parse(r.AvatarPDQ); err == nil && r.AvatarPDQ != "" {
+		avatar = &pdq.Result{Hash: h, Quality: r.AvatarQuality}
+	}
+	return prepare(p, avatar)
+}
+
+func prepare(p Profile, avatar *pdq.Result) *Item {
+	it := &Item{Profile: p, links: map[string]bool{}}
+	if avatar != nil {
+		it.avatar, it.hasPDQ = avatar.Hash, avatar.Quality >= pdq.MinQuality
 	}
 	it.title = titleWords(p.Title)
 	it.desc = signals.Fingerprint(p.Description)
@@ -84,7 +105,7 @@ func Prepare(p Profile, dir string) (*Item, error) {
 	if p.Handle != "" {
 		it.mention = signals.HandleKey(p.Handle)
 	}
-	return it, nil
+	return it
 }
 
 // wordPairs are the hashed pairs of neighbouring words of texts, sorted
@@ -220,8 +241,8 @@ func Score(r, c *Item) (float64, map[string]float64) {
 		// word changed breaks two pairs, not the post); an outlet's
 		// other channels write other posts.
 		shared := sharedCount(r.posts, c.posts)
-		if share := float64(shared) / float64(len(c.posts)); share >= 0.15 {
-			add("posts", share, 0.85)
+		if share := float64(shared) / float64(len(c.posts)); share > chancePairs {
+			add("posts", share, 0.85*(share-chancePairs)/(1-chancePairs)/share)
 		}
 	}
 	if len(r.links) > 0 && len(c.links) > 0 {
@@ -239,6 +260,11 @@ func Score(r, c *Item) (float64, map[string]float64) {
 	look := min(1-looks, maxLook)
 	return round(1 - (1-look)*says), sig
 }
+
+// chancePairs is the share of word pairs two unrelated channels of one
+// language share by chance (the common phrases of a language): a posts
+// share counts by how much it exceeds it.
+const chancePairs = 0.2
 
 // maxLook is the most that looking like a removed channel can score:
 // under the threshold, so that a match needs what the channel says too.

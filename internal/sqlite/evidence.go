@@ -66,7 +66,7 @@ func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID
 	if limit <= 0 {
 		limit = takedown.DefaultPageSize
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind
+	rows, err := db.read.QueryContext(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind, i.handle
 		FROM items i JOIN operations o ON o.id = i.operation_id
 		WHERE o.status = 'open' AND o.evidence <> 'off' AND i.status = 'submitted' AND i.id > ?
 			AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.item_id = i.id
@@ -81,7 +81,7 @@ func (db *DB) DueCaptures(ctx context.Context, p takedown.CapturePolicy, afterID
 	out := []takedown.CaptureTarget{}
 	for rows.Next() {
 		var t takedown.CaptureTarget
-		if err := rows.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind); err != nil {
+		if err := rows.Scan(&t.ItemID, &t.Operation, &t.URL, &t.Platform, &t.Kind, &t.Handle); err != nil {
 			return nil, translate(err, "due captures")
 		}
 		out = append(out, t)

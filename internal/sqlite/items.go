@@ -28,146 +28,9 @@ func (db *DB) Submit(ctx context.Context, operationID int64, subs []takedown.New
 		return nil, err
 	}
 	var results []takedown.SubmitResult
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		slug, err := checkSubmitters(ctx, tx, operationID, subs)
-		if err != nil {
-			return err
-		}
-		w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
-		// Full chunks reuse one prepared statement per query: parsing a
-		// statement of 500 rows costs as much as running it.
-		prepared := map[string]*sql.Stmt{}
-		defer func() {
-			for _, st := range prepared {
-				st.Close()
-			}
-		}()
-		queryEach := func(query string, args []any, f func(*sql.Rows) error) error {
-			st, ok := prepared[query]
-			if !ok {
-				var err error
-				if st, err = tx.PrepareContext(ctx, query); err != nil {
-					return err
-				}
-				prepared[query] = st
-			}
-			rows, err := st.QueryContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				if err := f(rows); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		}
-		// 1. The items that exist already.
-		for items := range slices.Chunk(p.Items, chunkRows) {
-			args := make([]any, 0, len(items)+1)
-			args = append(args, operationID)
-			for _, it := range items {
-				args = append(args, it.Identity)
-			}
-			err := queryEach(`SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
-				var identity string
-				var id int64
-				err := rows.Scan(&identity, &id)
-				w.ItemID[identity] = id
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("find items: %w", err)
-			}
-		}
-		// 2. New items, written whole from the plan.
-		var fresh []*submitplan.Item
-		for _, it := range p.Items {
-			if _, ok := w.ItemID[it.Identity]; !ok {
-				fresh = append(fresh, it)
-			}
-		}
-		for items := range slices.Chunk(fresh, chunkRows) {
-			args := make([]any, 0, len(items)*11)
-			for _, it := range items {
-				r := &subs[it.First].Item
-				args = append(args, operationID, it.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, it.Title, takedown.ItemSubmitted, it.Count, formatTime(it.From), formatTime(it.Until))
-			}
-			err := queryEach(`INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
-				VALUES `+placeholders(len(items), 11)+` RETURNING identity, id`, args, func(rows *sql.Rows) error {
-				var identity string
-				var id int64
-				err := rows.Scan(&identity, &id)
-				w.ItemID[identity], w.NewItems[identity] = id, true
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("record items: %w", err)
-			}
-		}
-		// 3. Submissions, unless known by fingerprint.
-		for start := 0; start < len(subs); start += chunkRows {
-			end := min(start+chunkRows, len(subs))
-			args := make([]any, 0, (end-start)*16)
-			for i := start; i < end; i++ {
-				s := &subs[i].Submission
-				tags, attrs, found := encodeSubmission(s)
-				args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, fingerprintBytes(p.Fingerprints[i]), s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
-					s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, formatTime(s.SubmittedAt), s.Shared)
-			}
-			err := queryEach(`INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
-					title, notes, tags, language, found_at, attributes, source, submitted_at, shared)
-				VALUES `+placeholders(end-start, 16)+` ON CONFLICT (item_id, fingerprint) DO NOTHING RETURNING item_id, fingerprint`, args, func(rows *sql.Rows) error {
-				var id int64
-				var fp []byte
-				err := rows.Scan(&id, &fp)
-				w.Inserted[submitplan.Key{ItemID: id, Fingerprint: hex.EncodeToString(fp)}] = true
-				return err
-			})
-			if err != nil {
-				return fmt.Errorf("record submissions: %w", err)
-			}
-		}
-		// 4. What the items that existed gained.
-		var gains []submitplan.Gain
-		results, gains = p.Outcomes(w)
-		if len(gains) > 0 {
-			touch, err := tx.PrepareContext(ctx, `UPDATE items SET submission_count = submission_count + ?,
-					first_submitted_at = min(first_submitted_at, ?), last_submitted_at = max(last_submitted_at, ?),
-					title = CASE WHEN title = '' THEN ? ELSE title END
-				WHERE id = ?`)
-			if err != nil {
-				return err
-			}
-			defer touch.Close()
-			for _, g := range gains {
-				if _, err := touch.ExecContext(ctx, g.Count, formatTime(g.From), formatTime(g.Until), g.Title, g.ItemID); err != nil {
-					return fmt.Errorf("update item %d: %w", g.ItemID, err)
-				}
-			}
-		}
-		// 5. Who must hear of holds over what was submitted, and the
-		// audit chain.
-		ids := p.AgencyIDs()
-		agencies, err := agencyCodes(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		code := map[int64]string{}
-		for i, id := range ids {
-			code[id] = agencies[i]
-		}
-		cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
-			func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
-			func(id int64) string { return code[id] })
-		if err != nil {
-			return err
-		}
-		if err := db.notify(ctx, tx, takedown.PlanHoldNotices(cover)); err != nil {
-			return err
-		}
-		return db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
+	err = db.inTx(ctx, func(tx *sql.Tx) (err error) {
+		results, err = db.submitTx(ctx, tx, operationID, subs, p)
+		return err
 	})
 	if err != nil {
 		return nil, translate(err, "submit")
@@ -516,4 +379,150 @@ func (db *DB) SetAttributions(ctx context.Context, list []takedown.ItemAttributi
 		return db.appendAudit(ctx, tx, takedown.AuditAttribute(slug, as))
 	})
 	return translate(err, "set attributions")
+}
+
+// submitTx records subs, planned as p, in tx: Submit, or the submission
+// of a confirmed successor in the transaction of its review.
+func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs []takedown.NewSubmission, p *submitplan.Plan) ([]takedown.SubmitResult, error) {
+	var results []takedown.SubmitResult
+	slug, err := checkSubmitters(ctx, tx, operationID, subs)
+	if err != nil {
+		return nil, err
+	}
+	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+	// Full chunks reuse one prepared statement per query: parsing a
+	// statement of 500 rows costs as much as running it.
+	prepared := map[string]*sql.Stmt{}
+	defer func() {
+		for _, st := range prepared {
+			st.Close()
+		}
+	}()
+	queryEach := func(query string, args []any, f func(*sql.Rows) error) error {
+		st, ok := prepared[query]
+		if !ok {
+			var err error
+			if st, err = tx.PrepareContext(ctx, query); err != nil {
+				return err
+			}
+			prepared[query] = st
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := f(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	// 1. The items that exist already.
+	for items := range slices.Chunk(p.Items, chunkRows) {
+		args := make([]any, 0, len(items)+1)
+		args = append(args, operationID)
+		for _, it := range items {
+			args = append(args, it.Identity)
+		}
+		err := queryEach(`SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
+			var identity string
+			var id int64
+			err := rows.Scan(&identity, &id)
+			w.ItemID[identity] = id
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find items: %w", err)
+		}
+	}
+	// 2. New items, written whole from the plan.
+	var fresh []*submitplan.Item
+	for _, it := range p.Items {
+		if _, ok := w.ItemID[it.Identity]; !ok {
+			fresh = append(fresh, it)
+		}
+	}
+	for items := range slices.Chunk(fresh, chunkRows) {
+		args := make([]any, 0, len(items)*11)
+		for _, it := range items {
+			r := &subs[it.First].Item
+			args = append(args, operationID, it.Identity, r.Canonical, r.Platform, r.Kind, r.Handle, it.Title, takedown.ItemSubmitted, it.Count, formatTime(it.From), formatTime(it.Until))
+		}
+		err := queryEach(`INSERT INTO items (operation_id, identity, url, platform, kind, handle, title, status, submission_count, first_submitted_at, last_submitted_at)
+				VALUES `+placeholders(len(items), 11)+` RETURNING identity, id`, args, func(rows *sql.Rows) error {
+			var identity string
+			var id int64
+			err := rows.Scan(&identity, &id)
+			w.ItemID[identity], w.NewItems[identity] = id, true
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record items: %w", err)
+		}
+	}
+	// 3. Submissions, unless known by fingerprint.
+	for start := 0; start < len(subs); start += chunkRows {
+		end := min(start+chunkRows, len(subs))
+		args := make([]any, 0, (end-start)*16)
+		for i := start; i < end; i++ {
+			s := &subs[i].Submission
+			tags, attrs, found := encodeSubmission(s)
+			args = append(args, w.ItemID[subs[i].Item.Identity], s.AgencyID, fingerprintBytes(p.Fingerprints[i]), s.RawInput, s.DeclaredKind, s.DeclaredPlatform, s.DeclaredHandle,
+				s.Title, s.Notes, tags, s.Language, found, attrs, s.Source, formatTime(s.SubmittedAt), s.Shared)
+		}
+		err := queryEach(`INSERT INTO submissions (item_id, agency_id, fingerprint, raw_input, declared_kind, declared_platform, declared_handle,
+					title, notes, tags, language, found_at, attributes, source, submitted_at, shared)
+				VALUES `+placeholders(end-start, 16)+` ON CONFLICT (item_id, fingerprint) DO NOTHING RETURNING item_id, fingerprint`, args, func(rows *sql.Rows) error {
+			var id int64
+			var fp []byte
+			err := rows.Scan(&id, &fp)
+			w.Inserted[submitplan.Key{ItemID: id, Fingerprint: hex.EncodeToString(fp)}] = true
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("record submissions: %w", err)
+		}
+	}
+	// 4. What the items that existed gained.
+	var gains []submitplan.Gain
+	results, gains = p.Outcomes(w)
+	if len(gains) > 0 {
+		touch, err := tx.PrepareContext(ctx, `UPDATE items SET submission_count = submission_count + ?,
+					first_submitted_at = min(first_submitted_at, ?), last_submitted_at = max(last_submitted_at, ?),
+					title = CASE WHEN title = '' THEN ? ELSE title END,
+					status = CASE WHEN status = 'candidate' THEN 'submitted' ELSE status END
+				WHERE id = ?`)
+		if err != nil {
+			return nil, err
+		}
+		defer touch.Close()
+		for _, g := range gains {
+			if _, err := touch.ExecContext(ctx, g.Count, formatTime(g.From), formatTime(g.Until), g.Title, g.ItemID); err != nil {
+				return nil, fmt.Errorf("update item %d: %w", g.ItemID, err)
+			}
+		}
+	}
+	// 5. Who must hear of holds over what was submitted, and the
+	// audit chain.
+	ids := p.AgencyIDs()
+	agencies, err := agencyCodes(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	code := map[int64]string{}
+	for i, id := range ids {
+		code[id] = agencies[i]
+	}
+	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
+		func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
+		func(id int64) string { return code[id] })
+	if err != nil {
+		return nil, err
+	}
+	if err := db.notify(ctx, tx, takedown.PlanHoldNotices(cover)); err != nil {
+		return nil, err
+	}
+	return results, db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
 }

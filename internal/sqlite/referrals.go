@@ -675,7 +675,7 @@ func (db *DB) ReferableItems(ctx context.Context, operationID, afterID int64, li
 	out := []*takedown.Item{}
 	for len(out) < limit {
 		rows, err := db.read.QueryContext(ctx, `SELECT `+itemColumns+` FROM items i
-			WHERE i.operation_id = ? AND i.id > ?
+			WHERE i.operation_id = ? AND i.id > ? AND i.status <> 'candidate'
 				AND NOT EXISTS (SELECT 1 FROM referral_items ri WHERE ri.item_id = i.id AND ri.outcome IN `+openOrPositive+`)
 				`+evidenceCondition(policy)+`
 			ORDER BY i.id LIMIT ?`, operationID, afterID, batch)

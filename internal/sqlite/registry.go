@@ -67,8 +67,8 @@ func (db *DB) CreateOperation(ctx context.Context, op *takedown.Operation) error
 	op.CreatedAt = db.now().UTC().Truncate(time.Microsecond)
 	op.NormalizeAgencies()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO operations (slug, name, description, status, evidence, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			op.Slug, op.Name, op.Description, op.Status, op.Evidence, formatTime(op.CreatedAt)).Scan(&op.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO operations (slug, name, description, status, evidence, successors, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			op.Slug, op.Name, op.Description, op.Status, op.Evidence, op.Successors, formatTime(op.CreatedAt)).Scan(&op.ID)
 		if err != nil {
 			return translate(err, "operation "+op.Slug)
 		}
@@ -102,7 +102,7 @@ func (db *DB) ListOperations(ctx context.Context) ([]*takedown.Operation, error)
 
 func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*takedown.Operation, error) {
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT o.id, o.slug, o.name, o.description, o.status, o.evidence, o.created_at,
+		SELECT o.id, o.slug, o.name, o.description, o.status, o.evidence, o.successors, o.created_at,
 			coalesce((SELECT group_concat(code, ',') FROM (SELECT a.code FROM operation_agencies oa JOIN agencies a ON a.id = oa.agency_id WHERE oa.operation_id = o.id ORDER BY a.code)), '')
 		FROM operations o `+where, args...)
 	if err != nil {
@@ -114,7 +114,7 @@ func (db *DB) operations(ctx context.Context, where string, args ...any) ([]*tak
 		var op takedown.Operation
 		var created int64
 		var agencies string
-		if err := rows.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &op.Evidence, &created, &agencies); err != nil {
+		if err := rows.Scan(&op.ID, &op.Slug, &op.Name, &op.Description, &op.Status, &op.Evidence, &op.Successors, &created, &agencies); err != nil {
 			return nil, translate(err, "list operations")
 		}
 		op.CreatedAt = parseTime(created)

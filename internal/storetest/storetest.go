@@ -65,6 +65,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Attribution", testAttribution},
 		{"ReferralDelivery", testReferralDelivery},
 		{"ReferableItems", testReferableItems},
+		{"Resurgence", testResurgence},
 		{"VerificationReceipt", testVerificationReceipt},
 		{"ClaimDueProbes", testClaimDueProbes},
 		{"ConcurrentClaims", testConcurrentClaims},

@@ -1,0 +1,435 @@
+package resurgence
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/canon"
+	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/pdq"
+	"github.com/takedown-project/takedown/internal/probe"
+)
+
+// BestMargin is how close to a candidate's best pair another pair must
+// score to be listed too: a re-created channel replaces one removed
+// channel, and the others it resembles are its outlet's siblings.
+const BestMargin = 0.001
+
+// Watcher is resurgence at work on an operation's items, built once in
+// cmd and run by the job queue: it computes signals from captures, reads
+// watched items again for links and mentions of new channels, and
+// matches candidates against removed items.
+type Watcher struct {
+	Store takedown.ResurgenceService
+	// Operations lists the operations whose items are matched.
+	Operations interface {
+		ListOperations(ctx context.Context) ([]*takedown.Operation, error)
+	}
+	// Blobs holds the captures signals are read from; nil: none are.
+	Blobs evidence.BlobStore
+	// Fetcher reads watched pages (the prober's: its safety guard and
+	// per-host limits apply); nil: no page is read again. Classifier
+	// says whether a page shows its item.
+	Fetcher    evidence.Fetcher
+	Classifier probe.Classifier
+	// Threshold is the least score of a match (0: DefaultThreshold).
+	Threshold float64
+	// ReadEvery is how often a watched item is read again (0: 6 h);
+	// Batch how many are read in one round (0: 200), Concurrency how
+	// many at once (0: 8), MaxFound how many candidates one page may
+	// add (0: 20).
+	ReadEvery   time.Duration
+	Batch       int
+	Concurrency int
+	MaxFound    int
+	// MaxPageBytes caps a page read (0: 4 MiB), MaxImageBytes an avatar
+	// (0: 2 MiB).
+	MaxPageBytes  int64
+	MaxImageBytes int64
+	Now           func() time.Time
+
+	mu  sync.Mutex
+	ops map[int64]*operationIndex
+}
+
+func (w *Watcher) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Round does one round of each part: signals from new captures, watch
+// reads, matching. It returns what each did.
+func (w *Watcher) Round(ctx context.Context) (RoundSummary, error) {
+	var s RoundSummary
+	var err error
+	if s.Signals, err = w.SignalsFromCaptures(ctx, 1000); err != nil {
+		return s, fmt.Errorf("signals from captures: %w", err)
+	}
+	if s.Reads, s.Found, err = w.Watch(ctx); err != nil {
+		return s, fmt.Errorf("watch: %w", err)
+	}
+	if s.Matches, err = w.Match(ctx); err != nil {
+		return s, fmt.Errorf("match: %w", err)
+	}
+	return s, nil
+}
+
+// RoundSummary is what a round did.
+type RoundSummary struct {
+	Signals, Reads, Found, Matches int
+}
+
+// SignalsFromCaptures computes the signals of up to limit items whose
+// newest capture has not fed them yet.
+func (w *Watcher) SignalsFromCaptures(ctx context.Context, limit int) (int, error) {
+	if w.Blobs == nil {
+		return 0, nil
+	}
+	done, after := 0, int64(0)
+	for done < limit {
+		due, err := w.Store.DueSignals(ctx, after, min(200, limit-done))
+		if err != nil || len(due) == 0 {
+			return done, err
+		}
+		var batch []*takedown.ItemSignals
+		for _, src := range due {
+			after = src.ItemID
+			s, err := w.fromCapture(ctx, src)
+			if err != nil {
+				return done, fmt.Errorf("item %d, capture %d: %w", src.ItemID, src.CaptureID, err)
+			}
+			batch = append(batch, s)
+		}
+		if err := w.Store.RecordSignals(ctx, batch); err != nil {
+			return done, err
+		}
+		done += len(batch)
+	}
+	return done, nil
+}
+
+// fromCapture reads an item's signals from its capture: its page, its
+// posts preview, its avatar.
+func (w *Watcher) fromCapture(ctx context.Context, src takedown.SignalSource) (*takedown.ItemSignals, error) {
+	rs, err := evidence.ReadResponses(ctx, w.Blobs, src.Location)
+	if err != nil {
+		return nil, err
+	}
+	var page Page
+	seen := false
+	posts := canon.PostsURL(src.Platform, src.Kind, src.Handle)
+	for _, r := range rs {
+		if r.Status < 200 || r.Status > 299 || !isHTML(r.ContentType) {
+			continue
+		}
+		p := ReadPage(r.TargetURI, src.Platform, r.Body)
+		switch {
+		case !seen:
+			page, seen = p, true
+		case r.TargetURI == posts:
+			page.Merge(p)
+		}
+	}
+	var avatar *pdq.Result
+	for _, r := range rs {
+		if page.Avatar != "" && r.TargetURI == page.Avatar && r.Status >= 200 && r.Status <= 299 {
+			avatar = hashImage(r.Body)
+			break
+		}
+	}
+	s := page.Signals(src.ItemID, avatar)
+	s.At, s.CaptureID = w.now(), src.CaptureID
+	return s, nil
+}
+
+func isHTML(ct string) bool {
+	ct = strings.ToLower(ct)
+	return strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "application/xhtml")
+}
+
+// hashImage is an image's PDQ hash, nil if it is no image it can decode.
+func hashImage(b []byte) *pdq.Result {
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	r, err := pdq.Compute(img)
+	if err != nil {
+		return nil
+	}
+	return &r
+}
+
+// Watch reads the due watched items once each, Concurrency at a time,
+// and records what their pages show: new signals of candidates and of
+// items without any, and the channels their posts link to or mention
+// that the operation does not know, as candidates. It returns the reads
+// and the new candidates.
+func (w *Watcher) Watch(ctx context.Context) (reads, found int, err error) {
+	if w.Fetcher == nil {
+		return 0, 0, nil
+	}
+	due, err := w.Store.DueWatch(ctx, takedown.WatchPolicy{ReadBefore: w.now().Add(-or(w.ReadEvery, 6*time.Hour))}, or(w.Batch, 200))
+	if err != nil || len(due) == 0 {
+		return 0, 0, err
+	}
+	results := make([]takedown.WatchResult, len(due))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range or(w.Concurrency, 8) {
+		wg.Go(func() {
+			for i := range work {
+				results[i] = w.read(ctx, due[i])
+			}
+		})
+	}
+	for i := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	found, err = w.Store.RecordWatch(ctx, results)
+	return len(results), found, err
+}
+
+// read reads one watched item.
+func (w *Watcher) read(ctx context.Context, t takedown.WatchTarget) takedown.WatchResult {
+	res := takedown.WatchResult{ItemID: t.ItemID, At: w.now()}
+	r := w.Fetcher.Fetch(ctx, t.URL, or(w.MaxPageBytes, 4<<20), nil)
+	if !w.shows(t, r) {
+		return res // nothing to read now; read again in its turn
+	}
+	page := ReadPage(r.FinalURL, t.Platform, r.Body)
+	if posts := canon.PostsURL(t.Platform, t.Kind, t.Handle); posts != "" && posts != r.FinalURL {
+		if pr := w.Fetcher.Fetch(ctx, posts, or(w.MaxPageBytes, 4<<20), nil); w.shows(t, pr) {
+			page.Merge(ReadPage(pr.FinalURL, t.Platform, pr.Body))
+		}
+	}
+	// A candidate's signals are what it is matched on; an item the
+	// agencies submitted has them from its capture, and is read for
+	// its links.
+	if t.Status == takedown.ItemCandidate || !t.HasSignals {
+		var avatar *pdq.Result
+		if page.Avatar != "" {
+			if ar := w.Fetcher.Fetch(ctx, page.Avatar, or(w.MaxImageBytes, 2<<20), nil); ar.Err == nil && ar.Status >= 200 && ar.Status <= 299 && !ar.Truncated {
+				avatar = hashImage(ar.Body)
+			}
+		}
+		res.Signals = page.Signals(t.ItemID, avatar)
+		res.Signals.At = res.At
+	}
+	res.Found = w.discoveries(t, page)
+	return res
+}
+
+// shows says whether a read got the item's page: an answer its rules
+// call online.
+func (w *Watcher) shows(t takedown.WatchTarget, r *probe.Response) bool {
+	if r == nil || r.Err != nil || r.Truncated || r.Status < 200 || r.Status > 299 {
+		return false
+	}
+	if w.Classifier == nil {
+		return true
+	}
+	return w.Classifier.Classify(t.Platform, t.Kind, r).Verdict == takedown.VerdictOnline
+}
+
+// discoveries are the channels, groups and accounts a page's posts link
+// to or mention, other than the item itself, at most MaxFound.
+func (w *Watcher) discoveries(t takedown.WatchTarget, p Page) []takedown.Discovery {
+	var out []takedown.Discovery
+	seen := map[string]bool{}
+	add := func(u, via string) {
+		if len(out) >= or(w.MaxFound, 20) {
+			return
+		}
+		rec, err := canon.Recognize(u)
+		if err != nil || seen[rec.Identity] || rec.Canonical == t.URL || rec.Platform == takedown.PlatformWeb {
+			return
+		}
+		switch rec.Kind {
+		case takedown.KindAccount, takedown.KindChannel, takedown.KindGroup:
+			seen[rec.Identity] = true
+			out = append(out, takedown.Discovery{Recognition: rec, Via: via})
+		}
+	}
+	for _, l := range p.Links {
+		add(l, "link")
+	}
+	for _, m := range p.Mentions {
+		add(m, "mention")
+	}
+	return out
+}
+
+// operationIndex is what the matcher keeps of an operation between
+// rounds: its removed items, indexed, and its candidates, prepared.
+type operationIndex struct {
+	removed    *Index
+	removedIDs map[int64]bool
+	// watermark: removed items matchable since before it are in the
+	// index.
+	watermark  time.Time
+	candidates map[int64]*candidate
+}
+
+type candidate struct {
+	item *Item
+	at   time.Time // of its signals
+}
+
+// overlap is how far back each round reads removed items again: a
+// change committed late with an earlier time is not missed.
+const overlap = time.Minute
+
+// Match matches the candidates of every operation that watches for
+// successors: new candidates (and those with new signals) against all its
+// removed items, the others against the items removed since the last
+// round. It returns the new matches.
+func (w *Watcher) Match(ctx context.Context) (int, error) {
+	ops, err := w.Operations.ListOperations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	found := 0
+	for _, op := range ops {
+		if op.Successors == takedown.SuccessorsOff {
+			continue
+		}
+		n, err := w.matchOperation(ctx, op)
+		found += n
+		if err != nil {
+			return found, fmt.Errorf("operation %s: %w", op.Slug, err)
+		}
+	}
+	return found, nil
+}
+
+func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ops == nil {
+		w.ops = map[int64]*operationIndex{}
+	}
+	x := w.ops[op.ID]
+	fresh := map[int64]bool{}
+	if x == nil {
+		// A process's first round reads every candidate, and matches
+		// them all against every removed item.
+		x = &operationIndex{removed: NewIndex(), removedIDs: map[int64]bool{}, candidates: map[int64]*candidate{}}
+		if err := w.eachInput(ctx, takedown.MatchInputFilter{OperationID: op.ID}, func(r *takedown.SignalRecord) {
+			x.candidates[r.ItemID] = &candidate{item: FromSignals(r), at: r.At}
+			fresh[r.ItemID] = true
+		}); err != nil {
+			return 0, err
+		}
+		w.ops[op.ID] = x
+	}
+	start := w.now()
+	// 1. Removed items since the last round.
+	delta := NewIndex()
+	var newest time.Time
+	changedAfter := time.Time{}
+	if !x.watermark.IsZero() {
+		changedAfter = x.watermark.Add(-overlap)
+	}
+	if err := w.eachInput(ctx, takedown.MatchInputFilter{OperationID: op.ID, Removed: true, ChangedAfter: changedAfter}, func(r *takedown.SignalRecord) {
+		if r.Since.After(newest) {
+			newest = r.Since
+		}
+		delete(x.candidates, r.ItemID)
+		delete(fresh, r.ItemID)
+		if x.removedIDs[r.ItemID] {
+			return
+		}
+		it := FromSignals(r)
+		x.removed.Add(it)
+		x.removedIDs[r.ItemID] = true
+		delta.Add(it)
+	}); err != nil {
+		return 0, err
+	}
+	if newest.After(x.watermark) {
+		x.watermark = newest
+	}
+	// 2. Candidates with new signals.
+	if err := w.eachInput(ctx, takedown.MatchInputFilter{OperationID: op.ID, Unmatched: true}, func(r *takedown.SignalRecord) {
+		x.candidates[r.ItemID] = &candidate{item: FromSignals(r), at: r.At}
+		fresh[r.ItemID] = true
+	}); err != nil {
+		return 0, err
+	}
+	// 3. Score.
+	threshold := or(w.Threshold, DefaultThreshold)
+	var results []takedown.CandidateMatches
+	for id, c := range x.candidates {
+		var ms []Match
+		switch {
+		case fresh[id]:
+			ms = x.removed.Match(c.item, threshold)
+		case delta.Len() > 0:
+			ms = delta.Match(c.item, threshold)
+		}
+		if !fresh[id] && len(ms) == 0 {
+			continue
+		}
+		r := takedown.CandidateMatches{SuccessorID: id, SignalsAt: c.at}
+		for _, m := range Best(ms, BestMargin) {
+			pred, _ := strconv.ParseInt(m.Predecessor, 10, 64)
+			r.Pairs = append(r.Pairs, takedown.ScoredPair{PredecessorID: pred, Score: m.Score, Signals: m.Signals})
+		}
+		results = append(results, r)
+	}
+	found := 0
+	for len(results) > 0 {
+		n := min(len(results), 500)
+		k, err := w.Store.RecordMatches(ctx, op.ID, start, results[:n])
+		found += k
+		if err != nil {
+			return found, err
+		}
+		results = results[n:]
+	}
+	return found, nil
+}
+
+// eachInput pages through the match inputs f selects.
+func (w *Watcher) eachInput(ctx context.Context, f takedown.MatchInputFilter, each func(*takedown.SignalRecord)) error {
+	f.Limit = 1000
+	for {
+		page, err := w.Store.MatchInputs(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			each(r)
+		}
+		if len(page) < f.Limit {
+			return nil
+		}
+		f.AfterID = page[len(page)-1].ItemID
+	}
+}

@@ -1,0 +1,300 @@
+package storetest
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/takedown-project/takedown"
+)
+
+// confirmOffline refers items and observes them offline twice, so that
+// they are confirmed offline.
+func (hb *holdBundle) confirmOffline(t *testing.T, at time.Time, names ...string) {
+	t.Helper()
+	hb.refer(t, at, names...)
+	var obs []takedown.Observation
+	for _, n := range names {
+		for _, d := range []time.Duration{time.Minute, 12 * time.Minute} {
+			obs = append(obs, takedown.Observation{ItemID: hb.items[n], At: at.Add(d), Verdict: takedown.VerdictOffline, Reason: takedown.ReasonNotFound})
+		}
+	}
+	if _, err := hb.db.RecordObservations(ctx, obs, testSchedule); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if v := hb.verification(t, n); v.Status != takedown.ItemConfirmed {
+			t.Fatalf("%s is %s, want confirmed offline", n, v.Status)
+		}
+	}
+}
+
+func channelFound(handle, via string) takedown.Discovery {
+	return takedown.Discovery{Via: via, Recognition: takedown.Recognition{Identity: "telegram:" + handle, Canonical: "https://t.me/" + handle,
+		Platform: takedown.PlatformTelegram, Kind: takedown.KindChannel, Handle: handle}}
+}
+
+func recordIDs(rs []*takedown.SignalRecord) []int64 {
+	out := []int64{}
+	for _, r := range rs {
+		out = append(out, r.ItemID)
+	}
+	return out
+}
+
+func (hb *holdBundle) itemID(t *testing.T, handle string) int64 {
+	t.Helper()
+	page, err := hb.db.ListItems(ctx, takedown.ItemFilter{OperationID: hb.op.ID, Limit: takedown.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range page.Items {
+		if it.Handle == handle {
+			return it.ID
+		}
+	}
+	t.Fatalf("no item %s", handle)
+	return 0
+}
+
+// testResurgence: signals from captures and watch reads, candidates found
+// on watched pages, matching rounds, review, and the figures.
+func testResurgence(t *testing.T, open Opener) {
+	hb := setupHolds(t, open, "old_news", "sister_news", "quiet_posts")
+	db := hb.db
+	t0 := hb.now.Truncate(time.Second).Add(-2 * time.Hour)
+	hb.confirmOffline(t, t0, "old_news")
+
+	// Signals come from an item's newest successful capture, once.
+	sha := strings.Repeat("ef", 32)
+	c := &takedown.Capture{ItemID: hb.items["old_news"], At: t0.Add(-time.Hour), URL: "https://t.me/old_news", State: takedown.CaptureDone,
+		Status: 200, SHA256: sha, Size: 10, Location: "ef/" + sha + ".warc.gz", Records: 3}
+	if err := db.RecordCapture(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	due, err := db.DueSignals(ctx, 0, 10)
+	if err != nil || len(due) != 1 || due[0].ItemID != hb.items["old_news"] || due[0].CaptureID != c.ID || due[0].Location != c.Location || due[0].Operation != "rad-1" {
+		t.Fatalf("due signals %+v, %v", due, err)
+	}
+	oldSignals := &takedown.ItemSignals{ItemID: hb.items["old_news"], At: t0.Add(-time.Hour), CaptureID: c.ID, Title: "Old News",
+		Description: "the news as it is", Posts: []string{"first post", "second post"}, Links: []string{"https://files.example/a"},
+		AvatarPDQ: strings.Repeat("0f", 32), AvatarQuality: 100}
+	if err := db.RecordSignals(ctx, []*takedown.ItemSignals{oldSignals}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := db.DueSignals(ctx, 0, 10); err != nil || len(due) != 0 {
+		t.Errorf("due signals after recording them: %+v, %v", due, err)
+	}
+	for name, bad := range map[string]*takedown.ItemSignals{
+		"no item":      {ItemID: 999999, At: t0},
+		"bad hash":     {ItemID: hb.items["quiet_posts"], At: t0, AvatarPDQ: "abc"},
+		"high quality": {ItemID: hb.items["quiet_posts"], At: t0, AvatarPDQ: strings.Repeat("0f", 32), AvatarQuality: 101},
+	} {
+		if err := db.RecordSignals(ctx, []*takedown.ItemSignals{bad}); err == nil {
+			t.Errorf("%s: recorded", name)
+		}
+	}
+
+	// The watch reads live channels, never-read first; a read records
+	// signals and the channels its page points to, once.
+	tw := hb.now.Truncate(time.Second)
+	watch, err := db.DueWatch(ctx, takedown.WatchPolicy{ReadBefore: tw.Add(-time.Hour)}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var watched []int64
+	for _, w := range watch {
+		watched = append(watched, w.ItemID)
+	}
+	want := []int64{hb.items["sister_news"], hb.items["quiet_posts"]}
+	slices.Sort(want)
+	if !slices.Equal(watched, want) {
+		t.Errorf("due watch %v, want %v (the confirmed offline item is not read)", watched, want)
+	}
+	sister := &takedown.ItemSignals{ItemID: hb.items["sister_news"], At: tw, Title: "Sister News", Posts: []string{"→ https://t.me/new_news"}}
+	found, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: hb.items["sister_news"], At: tw, Signals: sister,
+		Found: []takedown.Discovery{channelFound("new_news", "link"), channelFound("old_news", "mention")}}})
+	if err != nil || found != 1 {
+		t.Fatalf("record watch: %d found, %v; want 1 (old_news is known)", found, err)
+	}
+	newID := hb.itemID(t, "new_news")
+	it, err := db.FindItem(ctx, newID)
+	if err != nil || it.Status != takedown.ItemCandidate || it.SubmissionCount != 0 || it.URL != "https://t.me/new_news" {
+		t.Fatalf("the candidate: %+v, %v", it, err)
+	}
+	evs, err := db.ListAudit(ctx, takedown.AuditFilter{Subject: "item:" + strconv.FormatInt(newID, 10)})
+	if err != nil || len(evs) != 1 || evs[0].Action != "item.discovered" || !strings.Contains(string(evs[0].Details), `"found_on_item":`+strconv.FormatInt(hb.items["sister_news"], 10)) {
+		t.Errorf("the discovery in the chain: %+v, %v", evs, err)
+	}
+	watch, err = db.DueWatch(ctx, takedown.WatchPolicy{ReadBefore: tw.Add(-time.Hour)}, 10)
+	if err != nil || len(watch) != 2 || watch[1].ItemID != newID || watch[1].HasSignals || watch[1].Status != takedown.ItemCandidate || watch[0].ItemID != hb.items["quiet_posts"] {
+		t.Errorf("due watch after a read: %+v, %v", watch, err)
+	}
+	if _, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: 999999, At: tw}}); takedown.ErrorCode(err) != takedown.ENOTFOUND {
+		t.Errorf("watch of no item: %v", err)
+	}
+	newSignals := &takedown.ItemSignals{ItemID: newID, At: tw.Add(time.Minute), Title: "Old News 2", Posts: []string{"first post!", "second post"}}
+	if _, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: newID, At: tw.Add(time.Minute), Signals: newSignals}}); err != nil {
+		t.Fatal(err)
+	}
+	// Candidates are never referred on their own.
+	referable, err := db.ReferableItems(ctx, hb.op.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range referable {
+		if it.ID == newID {
+			t.Errorf("a candidate is referable")
+		}
+	}
+
+	// A matching round reads the removed items and the candidates.
+	removed, err := db.MatchInputs(ctx, takedown.MatchInputFilter{OperationID: hb.op.ID, Removed: true})
+	if err != nil || !slices.Equal(recordIDs(removed), []int64{hb.items["old_news"]}) {
+		t.Fatalf("removed inputs %v, %v", recordIDs(removed), err)
+	}
+	r := removed[0]
+	if r.Title != "Old News" || !slices.Equal(r.Posts, oldSignals.Posts) || !slices.Equal(r.Links, oldSignals.Links) || r.AvatarPDQ != oldSignals.AvatarPDQ ||
+		r.AvatarQuality != 100 || r.Handle != "old_news" || r.Status != takedown.ItemConfirmed || r.Operation != "rad-1" || r.Since.Before(t0) {
+		t.Errorf("removed input %+v", r)
+	}
+	if later, err := db.MatchInputs(ctx, takedown.MatchInputFilter{OperationID: hb.op.ID, Removed: true, ChangedAfter: r.Since}); err != nil || len(later) != 0 {
+		t.Errorf("removed inputs changed after the last: %v, %v", recordIDs(later), err)
+	}
+	cands, err := db.MatchInputs(ctx, takedown.MatchInputFilter{OperationID: hb.op.ID, Unmatched: true})
+	if want := []int64{hb.items["sister_news"], newID}; err != nil || !slices.Equal(recordIDs(cands), want) {
+		t.Fatalf("candidate inputs %v, %v; want %v", recordIDs(cands), err, want)
+	}
+	round := tw.Add(2 * time.Minute)
+	results := []takedown.CandidateMatches{
+		{SuccessorID: newID, SignalsAt: cands[1].At, Pairs: []takedown.ScoredPair{{PredecessorID: hb.items["old_news"], Score: 0.9, Signals: map[string]float64{"posts": 0.8, "title": 0.7}}}},
+		{SuccessorID: hb.items["sister_news"], SignalsAt: cands[0].At, Pairs: []takedown.ScoredPair{{PredecessorID: hb.items["old_news"], Score: 0.71, Signals: map[string]float64{"avatar": 1}}}},
+	}
+	if n, err := db.RecordMatches(ctx, hb.op.ID, round, results); err != nil || n != 2 {
+		t.Fatalf("record matches: %d new, %v", n, err)
+	}
+	if cands, err := db.MatchInputs(ctx, takedown.MatchInputFilter{OperationID: hb.op.ID, Unmatched: true}); err != nil || len(cands) != 0 {
+		t.Errorf("unmatched after a round: %v, %v", recordIDs(cands), err)
+	}
+	// Again: the open pairs get their new score, nothing is new.
+	results[0].Pairs[0].Score = 0.92
+	if n, err := db.RecordMatches(ctx, hb.op.ID, round.Add(time.Minute), results[:1]); err != nil || n != 0 {
+		t.Errorf("a round again: %d new, %v", n, err)
+	}
+	// A pair across operations is refused.
+	if _, err := db.RecordMatches(ctx, hb.op.ID, round, []takedown.CandidateMatches{{SuccessorID: newID, Pairs: []takedown.ScoredPair{{PredecessorID: 999999, Score: 0.9}}}}); err == nil {
+		t.Errorf("a match with an unknown predecessor was recorded")
+	}
+	ms, err := db.ListMatches(ctx, takedown.MatchFilter{OperationID: hb.op.ID, State: takedown.MatchOpen})
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("open matches %+v, %v", ms, err)
+	}
+	m := ms[0]
+	if m.SuccessorID != newID || m.PredecessorID != hb.items["old_news"] || m.Score != 0.92 || m.Signals["posts"] != 0.8 || m.State != takedown.MatchOpen ||
+		!m.FoundAt.Equal(round) || m.Successor.URL != "https://t.me/new_news" || m.Successor.Status != takedown.ItemCandidate ||
+		m.Predecessor.Handle != "old_news" || m.Predecessor.Status != takedown.ItemConfirmed || m.Operation != "rad-1" {
+		t.Errorf("match %+v", m)
+	}
+	if byItem, err := db.ListMatches(ctx, takedown.MatchFilter{ItemID: hb.items["sister_news"]}); err != nil || len(byItem) != 1 || byItem[0].ID != ms[1].ID {
+		t.Errorf("matches of an item: %+v, %v", byItem, err)
+	}
+	if page, err := db.ListMatches(ctx, takedown.MatchFilter{OperationID: hb.op.ID, AfterID: m.ID}); err != nil || len(page) != 1 || page[0].ID != ms[1].ID {
+		t.Errorf("matches after the first: %+v, %v", page, err)
+	}
+
+	// Review: an operation that reviews only links the successor.
+	rej, err := db.ReviewMatch(ctx, ms[1].ID, takedown.MatchReview{State: takedown.MatchRejected, Note: "a sister channel, not a successor"})
+	if err != nil || rej.State != takedown.MatchRejected || rej.ReviewedAt == nil || rej.ReviewedBy == "" || rej.Note == "" {
+		t.Fatalf("reject: %+v, %v", rej, err)
+	}
+	if _, err := db.ReviewMatch(ctx, ms[1].ID, takedown.MatchReview{State: takedown.MatchConfirmed}); takedown.ErrorCode(err) != takedown.ECONFLICT {
+		t.Errorf("review of a reviewed match: %v", err)
+	}
+	if _, err := db.ReviewMatch(ctx, m.ID, takedown.MatchReview{State: "maybe"}); takedown.ErrorCode(err) != takedown.EINVALID {
+		t.Errorf("a bad review: %v", err)
+	}
+	if _, err := db.ReviewMatch(ctx, 999999, takedown.MatchReview{State: takedown.MatchConfirmed}); takedown.ErrorCode(err) != takedown.ENOTFOUND {
+		t.Errorf("review of no match: %v", err)
+	}
+	conf, err := db.ReviewMatch(ctx, m.ID, takedown.MatchReview{State: takedown.MatchConfirmed, Agency: "aa-iru"})
+	if err != nil || conf.State != takedown.MatchConfirmed || conf.Successor.Status != takedown.ItemCandidate {
+		t.Fatalf("confirm under review: %+v, %v", conf, err)
+	}
+	counts, err := db.CountMatches(ctx, hb.op.ID)
+	if want := (takedown.MatchCounts{Confirmed: 1, Rejected: 1, Candidates: 1, Successors: 1}); err != nil || *counts != want {
+		t.Errorf("counts %+v, %v; want %+v", counts, err, want)
+	}
+	times, err := db.ResurgenceTimes(ctx, hb.op.ID)
+	if err != nil || len(times) != 1 || times[0].ItemID != hb.items["old_news"] || times[0].BackAt == nil || !times[0].BackAt.Equal(tw) ||
+		!times[0].RemovedAt.Equal(t0.Add(12*time.Minute)) || times[0].Platform != takedown.PlatformTelegram {
+		t.Errorf("resurgence times %+v, %v", times, err)
+	}
+	// An agency that submits a candidate makes it an item like any other.
+	if res := hb.submit(t, hb.sub(hb.b, "new_news", "seen by B")); res[0].ItemID != newID {
+		t.Errorf("the submission went to item %d, want the candidate %d", res[0].ItemID, newID)
+	}
+	if it, err := db.FindItem(ctx, newID); err != nil || it.Status != takedown.ItemSubmitted || it.SubmissionCount != 1 {
+		t.Errorf("a submitted candidate: %+v, %v", it, err)
+	}
+
+	// An operation that refers successors submits a confirmed candidate
+	// in the reviewer's agency's name.
+	op2 := &takedown.Operation{Slug: "rad-2", Name: "Second day", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"},
+		Evidence: takedown.EvidenceOff, Successors: takedown.SuccessorsRefer}
+	if err := db.CreateOperation(ctx, op2); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.FindOperation(ctx, "rad-2"); err != nil || got.Successors != takedown.SuccessorsRefer {
+		t.Fatalf("the operation's successor policy: %+v, %v", got, err)
+	}
+	res, err := db.Submit(ctx, op2.ID, []takedown.NewSubmission{hb.sub(hb.a, "gone_two", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goneID := res[0].ItemID
+	if _, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: goneID, At: tw, Found: []takedown.Discovery{channelFound("gone_three", "link")}}}); err != nil {
+		t.Fatal(err)
+	}
+	var succID int64
+	page, err := db.ListItems(ctx, takedown.ItemFilter{OperationID: op2.ID, Status: takedown.ItemCandidate})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("candidates of the second operation: %+v, %v", page, err)
+	}
+	succID = page.Items[0].ID
+	if _, err := db.RecordMatches(ctx, op2.ID, round, []takedown.CandidateMatches{{SuccessorID: succID, Pairs: []takedown.ScoredPair{{PredecessorID: goneID, Score: 0.95, Signals: map[string]float64{"posts": 1}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ms2, err := db.ListMatches(ctx, takedown.MatchFilter{OperationID: op2.ID})
+	if err != nil || len(ms2) != 1 {
+		t.Fatalf("matches of the second operation: %+v, %v", ms2, err)
+	}
+	for _, agency := range []string{"", "bb-iru"} {
+		if _, err := db.ReviewMatch(ctx, ms2[0].ID, takedown.MatchReview{State: takedown.MatchConfirmed, Agency: agency}); takedown.ErrorCode(err) != takedown.EINVALID {
+			t.Errorf("confirmed for referral in the name of agency %q: %v", agency, err)
+		}
+	}
+	if got, err := db.FindMatch(ctx, ms2[0].ID); err != nil || got.State != takedown.MatchOpen {
+		t.Errorf("a refused review changed the match: %+v, %v", got, err)
+	}
+	if _, err := db.ReviewMatch(ctx, ms2[0].ID, takedown.MatchReview{State: takedown.MatchConfirmed, Agency: "aa-iru"}); err != nil {
+		t.Fatal(err)
+	}
+	succ, err := db.FindItem(ctx, succID)
+	if err != nil || succ.Status != takedown.ItemSubmitted || succ.SubmissionCount != 1 || succ.Submissions[0].Agency != "aa-iru" ||
+		succ.Submissions[0].Source != "resurgence" || !strings.Contains(succ.Submissions[0].Notes, "successor of item "+strconv.FormatInt(goneID, 10)) {
+		t.Fatalf("the confirmed successor: %+v, %v", succ, err)
+	}
+	referable, err = db.ReferableItems(ctx, op2.ID, 0, 100)
+	if err != nil || !slices.ContainsFunc(referable, func(it *takedown.Item) bool { return it.ID == succID }) {
+		t.Errorf("the confirmed successor is not referable: %v", err)
+	}
+	evs, err = db.ListAudit(ctx, takedown.AuditFilter{Subject: "match:" + strconv.FormatInt(ms2[0].ID, 10)})
+	if err != nil || len(evs) != 2 || evs[0].Action != "match.found" || evs[1].Action != "match.confirmed" || !strings.Contains(string(evs[1].Details), `"to_referral":true`) {
+		t.Errorf("the match in the chain: %+v, %v", evs, err)
+	}
+	if _, _, err := takedown.VerifyAudit(ctx, db); err != nil {
+		t.Errorf("the chain: %v", err)
+	}
+}
