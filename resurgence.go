@@ -379,9 +379,11 @@ type ResurgenceService interface {
 	// CountMatches counts an operation's matches by state, the
 	// candidates found, and the confirmed successors referred since.
 	CountMatches(ctx context.Context, operationID int64) (*MatchCounts, error)
-	// ResurgenceTimes returns, for each removed item of the operation
-	// (confirmed offline now, or a confirmed predecessor), when it was
-	// removed and when its first confirmed successor was first seen.
+	// ResurgenceTimes returns, for each removed channel, group or
+	// account of the operation (confirmed offline now, or a confirmed
+	// predecessor), when it was removed and when its first confirmed
+	// successor was first seen. Posts, files and websites do not come
+	// back as successors and are not counted.
 	ResurgenceTimes(ctx context.Context, operationID int64) ([]ResurgenceTime, error)
 }
 

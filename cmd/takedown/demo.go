@@ -22,6 +22,7 @@ import (
 	"github.com/takedown-project/takedown/internal/importer"
 	"github.com/takedown-project/takedown/internal/outbound"
 	"github.com/takedown-project/takedown/internal/refer"
+	"github.com/takedown-project/takedown/internal/resurgence"
 	"github.com/takedown-project/takedown/internal/simnet"
 )
 
@@ -180,6 +181,16 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	if err != nil {
 		return err
 	}
+	// Run again in the same folder, the operation holds what an earlier
+	// run's resurgence added besides the exports: the candidates its
+	// watch found, and the confirmed successors, each submitted once by
+	// the demo's analyst.
+	found, err := db.CountMatches(ctx, op.ID)
+	if err != nil {
+		return err
+	}
+	items -= found.Candidates + found.Successors
+	submissions -= found.Successors
 	fmt.Fprintf(out, "5. stored: %d items, %d submissions; the scenario's ground truth: %d distinct items found, %d submissions, %d broken rows\n",
 		items, submissions, truth.Found, truth.Submissions, truth.Bad)
 	if items != truth.Found {
@@ -213,7 +224,10 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		// (one real second is minutes of scenario time).
 		probes: probeOptions{on: true, outbound: simOut, perHost: 32, rate: 5000, concurrency: 128, timeout: 10 * time.Second,
 			region: s.Region, schedule: []time.Duration{time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second},
-			confirmAfter: 3 * time.Second, recheck: time.Minute, every: time.Second}}
+			confirmAfter: 3 * time.Second, recheck: time.Minute, every: time.Second},
+		// The network's channels are read again every few seconds (minutes
+		// of scenario time) for announcements of new channels.
+		watch: watchOptions{on: true, every: 2 * time.Second, readEvery: 10 * time.Second, batch: 5000, maxFound: 20, threshold: resurgence.DefaultThreshold}}
 	go func() { serveErr <- serveDB(ctx, &dg, so, db) }()
 	var addr string
 	select {
@@ -244,8 +258,8 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	if err != nil {
 		return err
 	}
+	defer capProber.Close()
 	sum, err := captureItems(ctx, &dg, db, capturer, op, takedown.ItemFilter{OperationID: op.ID, Status: takedown.ItemSubmitted}, nil, capt.concurrency, o.progress)
-	capProber.Close()
 	if err != nil {
 		return err
 	}
@@ -284,6 +298,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		batches = append(batches, r.ID)
 	}
 
+	desk := &resurgenceDesk{g: &dg, db: db, op: op, agency: s.Agencies[0].Code, codes: codes, capturer: capturer, srv: srv, out: out}
 	if o.untilDone {
 		// Until every batch is delivered and acknowledged; answers keep
 		// coming for days of scenario time, and the demo shows the first.
@@ -302,7 +317,35 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		if p.acknowledged < p.batches {
 			mismatches = append(mismatches, fmt.Sprintf("%d of %d batches acknowledged after five minutes", p.acknowledged, p.batches))
 		}
-		mismatches = append(mismatches, checkDemoDeliveries(res.Referrals, srv)...)
+		// 10. The network comes back: the watch finds its new channels,
+		// the desk confirms and refers them again.
+		fmt.Fprintf(out, "10. resurgence: the adversary re-creates removed channels; takedown reads the network's live channels for them, matches what it finds against the removed ones, and the demo's analyst confirms matches scoring %.2f or more and refers them again\n", demoConfirmScore)
+		wait, cancel = context.WithTimeout(ctx, 4*time.Minute)
+		rp, err := desk.run(wait, time.Second, func(p resurgenceProgress) bool { return p.counts.Referred > 0 })
+		cancel()
+		if err != nil {
+			return err
+		}
+		// The desk's last batches reach their providers before the end.
+		var deskBatches []int64
+		for _, r := range desk.batches {
+			deskBatches = append(deskBatches, r.ID)
+		}
+		wait, cancel = context.WithTimeout(ctx, time.Minute)
+		_, err = watchReferrals(wait, io.Discard, db, op, deskBatches, time.Second, func(p referralProgress) bool { return p.acknowledged+p.dead >= p.batches })
+		cancel()
+		if err != nil {
+			return err
+		}
+		if rp.counts == nil || rp.counts.Referred == 0 {
+			mismatches = append(mismatches, fmt.Sprintf("no successor was found and referred again within four minutes (the adversary made %d)", rp.made))
+		}
+		figures, err := takedown.OperationResurgence(ctx, db, op, time.Now())
+		if err != nil {
+			return err
+		}
+		printResurgence(out, figures)
+		mismatches = append(mismatches, checkDemoDeliveries(append(res.Referrals, desk.batches...), srv)...)
 		if o.allAnswers {
 			if p.answered < p.items {
 				mismatches = append(mismatches, fmt.Sprintf("%d of %d items answered after five minutes", p.answered, p.items))
@@ -328,6 +371,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 	}
 	fmt.Fprintln(out, "   (running until interrupted: Ctrl-C)")
 	go watchReferrals(ctx, out, db, op, batches, 5*time.Second, nil)
+	go desk.run(ctx, 5*time.Second, nil)
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
@@ -402,7 +446,7 @@ func demoOperation(ctx context.Context, db database, s *simnet.Scenario) (*taked
 		agencies = append(agencies, ag)
 		codes = append(codes, a.Code)
 	}
-	op := &takedown.Operation{Slug: s.Operation.Slug, Name: s.Operation.Name, Status: takedown.OperationOpen, Agencies: codes,
+	op := &takedown.Operation{Slug: s.Operation.Slug, Name: s.Operation.Name, Status: takedown.OperationOpen, Agencies: codes, Successors: takedown.SuccessorsRefer,
 		Description: "A simulated referral action day of the takedown demo; every name and text in it is invented."}
 	err := db.CreateOperation(ctx, op)
 	if takedown.ErrorCode(err) == takedown.ECONFLICT {

@@ -75,6 +75,18 @@ func TestDemoUntilDone(t *testing.T) {
 	if p := last[len(last)-1]; p[1] != p[2] || p[3] != p[2] || p[4] == "0" || p[5] != strconv.Itoa(truth.Found) {
 		t.Errorf("the referrals' last progress: %s", p[0])
 	}
+	// The network comes back; takedown finds successors, the demo's
+	// analyst confirms them and they are referred again.
+	res := regexp.MustCompile(`matches \d+ open, (\d+) confirmed \((\d+) of them true per the ground truth\), \d+ rejected; (\d+) successors referred again`).FindAllStringSubmatch(out, -1)
+	if len(res) == 0 || !strings.Contains(out, "10. resurgence") {
+		t.Fatalf("no resurgence in the demo's output:\n%s", out)
+	}
+	if p := res[len(res)-1]; p[3] == "0" || p[2] == "0" {
+		t.Errorf("the demo's resurgence ended at %q: want successors confirmed (true ones) and referred again", p[0])
+	}
+	if !regexp.MustCompile(`(?m)^  all\s+\d+\s+[1-9]\d*\s+`).MatchString(out) {
+		t.Errorf("no removed channel came back in the resurgence figures:\n%s", out)
+	}
 	for _, f := range truth.Files {
 		rejected := filepath.Join(dir, "exports", strings.TrimSuffix(filepath.Base(f.Path), filepath.Ext(f.Path))+".rejected.csv")
 		if _, err := os.Stat(rejected); err != nil {

@@ -419,7 +419,7 @@ func (db *DB) ResurgenceTimes(ctx context.Context, operationID int64) ([]takedow
 			(SELECT min(si.first_submitted_at) FROM matches m JOIN items si ON si.id = m.successor_id
 				WHERE m.predecessor_id = i.id AND m.state = 'confirmed')
 		FROM items i
-		WHERE i.operation_id = ?1 AND coalesce(i.confirmed_at, i.removed_at) IS NOT NULL
+		WHERE i.operation_id = ?1 AND i.kind IN `+containerKinds+` AND coalesce(i.confirmed_at, i.removed_at) IS NOT NULL
 			AND (i.status = 'confirmed_offline' OR i.id IN (SELECT predecessor_id FROM matches WHERE operation_id = ?1 AND state = 'confirmed'))
 		ORDER BY i.id`, operationID)
 	if err != nil {

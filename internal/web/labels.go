@@ -48,6 +48,7 @@ var feedbackActionLabels = map[string]string{
 // statusLabels say what an item's status means. Only "confirmed offline"
 // counts as taken offline.
 var statusLabels = map[takedown.ItemStatus]string{
+	takedown.ItemCandidate:  "found by the watch, not submitted",
 	takedown.ItemSubmitted:  "submitted, not referred",
 	takedown.ItemReferred:   "referred, not probed since",
 	takedown.ItemOnline:     "still online",
@@ -64,6 +65,8 @@ var doneMessages = map[string]string{
 	"redelivered":  "The delivery is queued again.",
 	"attributed":   "The item is attributed; it has left the queue.",
 	"saved":        "The provider is saved.",
+	"confirmed":    "The match is confirmed: the candidate is linked to the removed item as its successor.",
+	"rejected":     "The match is rejected.",
 }
 
 const (
