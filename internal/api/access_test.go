@@ -41,7 +41,10 @@ type accessFixture struct {
 	// noticeA and noticeB are notifications to agency A and B.
 	noticeA int64
 	noticeB int64
-	seq     atomic.Int64
+	// matchA and matchB are matches of candidates against removed items.
+	matchA int64
+	matchB int64
+	seq    atomic.Int64
 }
 
 // Markers of what tenant B holds, which tenant A's users must never read,
@@ -122,7 +125,40 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	b.doAs(t, coordB, "POST", "/api/v1/operations/rad-b/items", map[string]any{"url": "https://t.me/beta_secret_noticed"}, 201, nil)
 	f.noticeA = noticeOf(f.opA, "aa-iru", "https://t.me/alpha_noticed_chan")
 	f.noticeB = noticeOf(f.opB, "bb-iru", "https://t.me/beta_secret_noticed")
+	f.matchA = f.freshMatch(t, f.opA, "aa-iru", "alpha_m")
+	f.matchB = f.freshMatch(t, f.opB, "bb-iru", "beta_secret_m")
 	return f
+}
+
+// freshMatch makes an open match between two new items of a tenant's
+// operation, so that each review is of an open match.
+func (f *accessFixture) freshMatch(t *testing.T, op *takedown.Operation, agency, prefix string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	ag, err := f.b.db.FindAgency(ctx, agency)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := f.next()
+	var subs []takedown.NewSubmission
+	for _, h := range []string{fmt.Sprintf("%s%d_old", prefix, n), fmt.Sprintf("%s%d_new", prefix, n)} {
+		subs = append(subs, takedown.NewSubmission{
+			Item:       takedown.Recognition{Identity: "telegram:" + h, Canonical: "https://t.me/" + h, Platform: takedown.PlatformTelegram, Kind: takedown.KindChannel, Handle: h},
+			Submission: takedown.Submission{AgencyID: ag.ID, RawInput: "https://t.me/" + h, Source: "test", SubmittedAt: time.Now()}})
+	}
+	res, err := f.b.db.Submit(ctx, op.ID, subs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.db.RecordMatches(ctx, op.ID, time.Now(), []takedown.CandidateMatches{{SuccessorID: res[1].ItemID,
+		Pairs: []takedown.ScoredPair{{PredecessorID: res[0].ItemID, Score: 0.9, Signals: map[string]float64{"posts": 0.9}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := f.b.db.ListMatches(ctx, takedown.MatchFilter{ItemID: res[1].ItemID})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("the fresh match: %v, %v", ms, err)
+	}
+	return ms[0].ID
 }
 
 // next gives write requests names nobody has used.
@@ -297,6 +333,27 @@ func accessCases() map[string]accessCase {
 			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
 		"GET /api/v1/operations/{operation}/figures": {path: opA("/figures"), pathB: opB("/figures"),
 			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
+		"GET /api/v1/operations/{operation}/resurgence": {path: opA("/resurgence"), pathB: opB("/resurgence"),
+			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
+		"GET /api/v1/operations/{operation}/matches": {path: opA("/matches"), pathB: opB("/matches"),
+			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
+		"GET /api/v1/operations/{operation}/matches/{match}": {
+			path: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-a/matches/" + itoa(f.matchA)
+			},
+			pathB: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-b/matches/" + itoa(f.matchB)
+			},
+			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
+		"POST /api/v1/operations/{operation}/matches/{match}/review": {
+			path: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-a/matches/" + itoa(f.freshMatch(t, f.opA, "aa-iru", "alpha_m")) + "/review"
+			},
+			pathB: func(t *testing.T, f *accessFixture) string {
+				return "/api/v1/operations/rad-b/matches/" + itoa(f.freshMatch(t, f.opB, "bb-iru", "beta_secret_m")) + "/review"
+			},
+			body:  func(*accessFixture) any { return map[string]any{"state": "rejected", "note": "a sister channel"} },
+			wantA: want{"admin": notFound, "auditor": forbidden, "coordinator": ok, "analyst": ok, "provider": notFound}, wantB: bWrite},
 		"GET /api/v1/operations/{operation}/holds": {path: opA("/holds"), pathB: opB("/holds"),
 			wantA: want{"admin": notFound, "auditor": ok, "coordinator": ok, "analyst": ok, "reader": ok, "provider": notFound}, wantB: bRead},
 		"POST /api/v1/operations/{operation}/holds": {path: opA("/holds"), pathB: opB("/holds"),

@@ -308,7 +308,11 @@ func TestAPI(t *testing.T) {
 
 	// Operations, run by coordinators.
 	var op takedown.Operation
-	b.doAs(t, coordA, "POST", "/api/v1/operations", map[string]any{"slug": "rad-1", "name": "Action day", "evidence": "off"}, 201, &op)
+	b.doAs(t, coordA, "POST", "/api/v1/operations", map[string]any{"slug": "rad-1", "name": "Action day", "evidence": "off", "successors": "refer"}, 201, &op)
+	if op.Successors != takedown.SuccessorsRefer {
+		t.Errorf("the operation's successor policy: %q", op.Successors)
+	}
+	b.doAs(t, coordA, "POST", "/api/v1/operations", map[string]any{"slug": "rad-x", "name": "x", "successors": "sometimes"}, 400, nil)
 	if diff := cmp.Diff([]string{"aa-iru"}, op.Agencies); diff != "" {
 		t.Errorf("the coordinator's agency does not take part mismatch (-want +got):\n%s", diff)
 	}
@@ -629,6 +633,46 @@ func TestAPI(t *testing.T) {
 		t.Errorf("after redelivery: %+v", redone.Deliveries)
 	}
 	b.doAs(t, coordA, "POST", "/api/v1/operations/rad-1/referrals/"+itoa(xref.ID)+"/redeliver", map[string]any{"channel": "email"}, 409, nil)
+
+	// Resurgence: the matcher lists a candidate successor; an analyst
+	// confirms it, and in an operation that refers successors it is
+	// submitted in the analyst's agency's name.
+	var old, fresh struct{ Item takedown.Item }
+	b.doAs(t, coordA, "POST", "/api/v1/operations/rad-1/items", map[string]any{"url": "https://t.me/gone_relay"}, 201, &old)
+	b.doAs(t, coordA, "POST", "/api/v1/operations/rad-1/items", map[string]any{"url": "https://t.me/gone_relay2"}, 201, &fresh)
+	rad1, err := b.db.FindOperation(context.Background(), "rad-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.RecordMatches(context.Background(), rad1.ID, fixedNow, []takedown.CandidateMatches{{SuccessorID: fresh.Item.ID,
+		Pairs: []takedown.ScoredPair{{PredecessorID: old.Item.ID, Score: 0.93, Signals: map[string]float64{"posts": 0.9, "handle": 0.95}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var ms struct {
+		Matches   []takedown.Match
+		NextAfter int64 `json:"next_after"`
+	}
+	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/matches?state=open&limit=1", nil, 200, &ms)
+	if len(ms.Matches) != 1 || ms.NextAfter != ms.Matches[0].ID || ms.Matches[0].Successor.URL != "https://t.me/gone_relay2" || ms.Matches[0].Signals["handle"] != 0.95 {
+		t.Fatalf("open matches %+v", ms)
+	}
+	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/matches?state=maybe", nil, 400, nil)
+	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/matches?item=x", nil, 400, nil)
+	mpath := "/api/v1/operations/rad-1/matches/" + itoa(ms.Matches[0].ID)
+	b.doAs(t, analystB, "GET", mpath, nil, 200, nil)
+	b.doAs(t, analystB, "GET", "/api/v1/operations/rad-1/matches/999999", nil, 404, nil)
+	b.doAs(t, analystB, "POST", mpath+"/review", map[string]any{"state": "maybe"}, 400, nil)
+	var reviewed takedown.Match
+	b.doAs(t, analystB, "POST", mpath+"/review", map[string]any{"state": "confirmed", "note": "same logo, same posts"}, 200, &reviewed)
+	if reviewed.State != takedown.MatchConfirmed || !strings.Contains(reviewed.ReviewedBy, "analyst-b") || reviewed.Note != "same logo, same posts" {
+		t.Errorf("reviewed %+v", reviewed)
+	}
+	b.doAs(t, analystB, "POST", mpath+"/review", map[string]any{"state": "rejected"}, 409, nil)
+	var back takedown.Resurgence
+	b.doAs(t, coordA, "GET", "/api/v1/operations/rad-1/resurgence", nil, 200, &back)
+	if back.Matches.Confirmed != 1 || !back.Preliminary || back.Operation != "rad-1" {
+		t.Errorf("resurgence figures %+v", back)
+	}
 
 	// Revoke a token: it stops working at once.
 	b.do(t, "DELETE", "/api/v1/tokens/"+itoa(readCID), nil, 200, nil)

@@ -13,6 +13,7 @@ type operationInput struct {
 	Description string   `json:"description"`
 	Agencies    []string `json:"agencies"`
 	Evidence    string   `json:"evidence"`
+	Successors  string   `json:"successors"`
 }
 
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
@@ -38,7 +39,8 @@ func (s *Server) createOperation(w http.ResponseWriter, r *http.Request) error {
 	if own := a.Agency(); own != "" && !slices.Contains(in.Agencies, own) {
 		in.Agencies = append(in.Agencies, own)
 	}
-	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies, Evidence: takedown.EvidencePolicy(in.Evidence)}
+	op := &takedown.Operation{Slug: in.Slug, Name: in.Name, Description: in.Description, Status: takedown.OperationOpen, Agencies: in.Agencies, Evidence: takedown.EvidencePolicy(in.Evidence),
+		Successors: takedown.SuccessorPolicy(in.Successors)}
 	if err := s.store.CreateOperation(r.Context(), op); err != nil {
 		return err
 	}

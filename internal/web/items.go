@@ -53,8 +53,12 @@ func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, statusRow{st, labelOf(statusLabels, st), f.Items[st]})
 		total += f.Items[st]
 	}
+	res, err := takedown.OperationResurgence(r.Context(), s.store, op, s.now())
+	if err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "operation", map[string]any{
-		"Operation": op, "Figures": f, "Statuses": rows, "Total": total,
+		"Operation": op, "Figures": f, "Statuses": rows, "Total": total, "Resurgence": res,
 		"Referrals": a.MayCoordinate(op) || a.SeesAll(),
 	})
 	return nil
@@ -122,6 +126,20 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The item's place in the network's chains: the removed items it may
+	// succeed, and the candidates that may succeed it.
+	ms, err := s.store.ListMatches(r.Context(), takedown.MatchFilter{ItemID: it.ID, Limit: takedown.MaxPageSize})
+	if err != nil {
+		return err
+	}
+	var predecessors, successors []*takedown.Match
+	for _, m := range ms {
+		if m.SuccessorID == it.ID {
+			predecessors = append(predecessors, m)
+		} else {
+			successors = append(successors, m)
+		}
+	}
 	ttr := ""
 	if d, ok := v.TimeToRemoval(); ok {
 		ttr = humanDuration(d)
@@ -129,6 +147,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "item", map[string]any{
 		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
 		"StatusLabel": labelOf(statusLabels, v.Status), "Captures": caps,
+		"Predecessors": matchRows(predecessors), "Successors": matchRows(successors),
 	})
 	return nil
 }

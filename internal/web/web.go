@@ -120,6 +120,8 @@ func (s *Server) routes() []route {
 		{"GET /operations/{slug}/items/{id}", s.itemPage},
 		{"GET /operations/{slug}/items/{id}/captures/{capture}", s.capturePage},
 		{"GET /operations/{slug}/items/{id}/captures/{capture}/images/{n}", s.captureImage},
+		{"GET /operations/{slug}/matches", s.matchesPage},
+		{"POST /operations/{slug}/matches/{id}/review", s.reviewMatch},
 
 		// An operation's referrals, for its coordinators and auditors.
 		{"GET /operations/{slug}/referrals", s.referralsPage},
@@ -259,6 +261,8 @@ func (s *Server) parseTemplates() error {
 			return m, nil
 		},
 		"add":            func(a, b int) int { return a + b },
+		"percent":        func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+		"score":          func(f float64) string { return fmt.Sprintf("%.2f", f) },
 		"seconds":        seconds,
 		"mb":             func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) },
 		"status":         func(st takedown.ItemStatus) string { return labelOf(statusLabels, st) },
