@@ -317,6 +317,15 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		if p.acknowledged < p.batches {
 			mismatches = append(mismatches, fmt.Sprintf("%d of %d batches acknowledged after five minutes", p.acknowledged, p.batches))
 		}
+		// The first referrals' answers and verification, before the
+		// successors are referred again.
+		if o.allAnswers {
+			if p.answered < p.items {
+				mismatches = append(mismatches, fmt.Sprintf("%d of %d items answered after five minutes", p.answered, p.items))
+			}
+			mismatches = append(mismatches, checkDemoAnswers(ctx, db, res.Referrals, srv)...)
+			mismatches = append(mismatches, checkDemoVerification(ctx, db, op, srv)...)
+		}
 		// 10. The network comes back: the watch finds its new channels,
 		// the desk confirms and refers them again.
 		fmt.Fprintf(out, "10. resurgence: the adversary re-creates removed channels; takedown reads the network's live channels for them, matches what it finds against the removed ones, and the demo's analyst confirms matches scoring %.2f or more and refers them again\n", demoConfirmScore)
@@ -346,13 +355,6 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		}
 		printResurgence(out, figures)
 		mismatches = append(mismatches, checkDemoDeliveries(append(res.Referrals, desk.batches...), srv)...)
-		if o.allAnswers {
-			if p.answered < p.items {
-				mismatches = append(mismatches, fmt.Sprintf("%d of %d items answered after five minutes", p.answered, p.items))
-			}
-			mismatches = append(mismatches, checkDemoAnswers(ctx, db, res.Referrals, srv)...)
-			mismatches = append(mismatches, checkDemoVerification(ctx, db, op, srv)...)
-		}
 		if len(mismatches) > 0 {
 			fmt.Fprintf(out, "\nMISMATCH with the ground truth:\n  %s\n", strings.Join(mismatches, "\n  "))
 		}
