@@ -1,4 +1,4 @@
-package resurgence
+package jobs
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/takedown-project/takedown/internal/evidence"
 	"github.com/takedown-project/takedown/internal/outbound"
 	"github.com/takedown-project/takedown/internal/probe"
+	"github.com/takedown-project/takedown/internal/resurgence"
 	"github.com/takedown-project/takedown/internal/simnet"
 	"github.com/takedown-project/takedown/internal/sqlite"
 )
@@ -170,8 +171,8 @@ func TestWatchFindsSuccessors(t *testing.T) {
 	if len(truth) < 20 {
 		t.Fatalf("the adversary made %d successors; the test needs more", len(truth))
 	}
-	w := &Watcher{Store: db, Operations: db, Blobs: blobs, Fetcher: p, Classifier: probe.DefaultRules(), ReadEvery: time.Nanosecond, Batch: 100000, Concurrency: 16}
-	var total RoundSummary
+	w := &resurgence.Watcher{Store: db, Operations: db, Blobs: blobs, Fetcher: p, Classifier: probe.DefaultRules(), ReadEvery: time.Nanosecond, Batch: 100000, Concurrency: 16}
+	var total resurgence.RoundSummary
 	for i := range 3 {
 		sum, err := w.Round(ctx)
 		if err != nil {
