@@ -326,9 +326,10 @@ func ReviewPlan(m *Match, r MatchReview, policy SuccessorPolicy, now time.Time, 
 	}, nil
 }
 
-// ResurgenceTime is one removed item's resurgence: when it was removed and
-// when its first confirmed successor was first seen (nil: not back, as of
-// now: censored).
+// ResurgenceTime is one removed item's resurgence: when it was removed
+// (the first offline observation of its confirmed removal, as the time to
+// removal ends) and when its first confirmed successor was first seen
+// (nil: not back, as of now: censored).
 type ResurgenceTime struct {
 	ItemID    int64
 	Platform  Platform

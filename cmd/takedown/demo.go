@@ -278,7 +278,7 @@ func runDemo(ctx context.Context, g *globals, o *demoOptions, listenGiven bool) 
 		return err
 	}
 	srv.SetTakedown("http://"+addr, tokens)
-	res, err := demoRefer(ctx, db, op, codes)
+	res, err := demoRefer(ctx, db, op, codes, nil)
 	if err != nil {
 		return err
 	}

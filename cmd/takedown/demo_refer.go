@@ -103,9 +103,10 @@ func demoOrder(now time.Time) *takedown.RemovalOrder {
 	}
 }
 
-// demoRefer batches the whole operation: removal orders to the channel
-// service, voluntary referrals to everyone else.
-func demoRefer(ctx context.Context, db database, op *takedown.Operation, codes map[string]string) (*refer.Result, error) {
+// demoRefer batches the whole operation (or, with only, these items):
+// removal orders to the channel service, voluntary referrals to everyone
+// else.
+func demoRefer(ctx context.Context, db database, op *takedown.Operation, codes map[string]string, only map[int64]bool) (*refer.Result, error) {
 	plan := refer.Planner(db, attribute.Options{}, time.Now)
 	var others []string
 	for platform, code := range codes {
@@ -116,8 +117,8 @@ func demoRefer(ctx context.Context, db database, op *takedown.Operation, codes m
 	slices.Sort(others)
 	res := &refer.Result{}
 	for _, rule := range []refer.Rule{
-		{LegalBasis: takedown.BasisRemovalOrder, Order: demoOrder(time.Now()), Providers: []string{codes["telegram"]}},
-		{LegalBasis: takedown.BasisReferral, Providers: others},
+		{LegalBasis: takedown.BasisRemovalOrder, Order: demoOrder(time.Now()), Providers: []string{codes["telegram"]}, Only: only},
+		{LegalBasis: takedown.BasisReferral, Providers: others, Only: only},
 	} {
 		if len(rule.Providers) == 0 || rule.Providers[0] == "" {
 			continue

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/refer"
 	"github.com/takedown-project/takedown/internal/simnet"
 )
 
@@ -74,6 +74,7 @@ func (d *resurgenceDesk) round(ctx context.Context) (resurgenceProgress, error) 
 	// Confirmed successors are submitted: preserve them, then refer them
 	// with the next batch.
 	var fresh []int64
+	successors := map[int64]bool{}
 	f = takedown.MatchFilter{OperationID: d.op.ID, State: takedown.MatchConfirmed, Limit: takedown.MaxPageSize}
 	for {
 		ms, err := d.db.ListMatches(ctx, f)
@@ -81,9 +82,10 @@ func (d *resurgenceDesk) round(ctx context.Context) (resurgenceProgress, error) 
 			return p, err
 		}
 		for _, m := range ms {
-			if m.Successor.Status != takedown.ItemSubmitted || slices.Contains(fresh, m.SuccessorID) {
+			if m.Successor.Status != takedown.ItemSubmitted || successors[m.SuccessorID] {
 				continue
 			}
+			successors[m.SuccessorID] = true
 			cs, err := d.db.ListCaptures(ctx, m.SuccessorID)
 			if err != nil {
 				return p, err
@@ -102,9 +104,12 @@ func (d *resurgenceDesk) round(ctx context.Context) (resurgenceProgress, error) 
 			return p, err
 		}
 	}
-	res, err := demoRefer(ctx, d.db, d.op, d.codes)
-	if err != nil {
-		return p, err
+	res := &refer.Result{}
+	var err error
+	if len(successors) > 0 {
+		if res, err = demoRefer(ctx, d.db, d.op, d.codes, successors); err != nil {
+			return p, err
+		}
 	}
 	d.batches = append(d.batches, res.Referrals...)
 	if p.counts, err = d.db.CountMatches(ctx, d.op.ID); err != nil {

@@ -337,7 +337,7 @@ func printResurgence(w io.Writer, r *takedown.Resurgence) {
 			seconds(f.Median, f.Back), seconds(f.P90, f.Back), seconds(f.Min, f.Back), seconds(f.Max, f.Back))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "  (time to resurgence: from the removed item's confirmed removal to its successor's first sighting)")
+	fmt.Fprintln(w, "  (time to resurgence: from the first offline observation of the removed item's confirmed removal to its successor's first sighting)")
 }
 
 func seconds(s int64, n int) string {

@@ -640,11 +640,11 @@ func (db *DB) CountMatches(ctx context.Context, operationID int64) (*takedown.Ma
 }
 
 func (db *DB) ResurgenceTimes(ctx context.Context, operationID int64) ([]takedown.ResurgenceTime, error) {
-	rows, err := db.pool.Query(ctx, `SELECT i.id, i.platform, coalesce(i.confirmed_at, i.removed_at),
+	rows, err := db.pool.Query(ctx, `SELECT i.id, i.platform, coalesce(i.removed_at, i.confirmed_at),
 			(SELECT min(si.first_submitted_at) FROM matches m JOIN items si ON si.id = m.successor_id
 				WHERE m.predecessor_id = i.id AND m.state = 'confirmed')
 		FROM items i
-		WHERE i.operation_id = $1 AND i.kind IN `+containerKinds+` AND coalesce(i.confirmed_at, i.removed_at) IS NOT NULL
+		WHERE i.operation_id = $1 AND i.kind IN `+containerKinds+` AND coalesce(i.removed_at, i.confirmed_at) IS NOT NULL
 			AND (i.status = 'confirmed_offline' OR i.id IN (SELECT predecessor_id FROM matches WHERE operation_id = $1 AND state = 'confirmed'))
 		ORDER BY i.id`, operationID)
 	if err != nil {

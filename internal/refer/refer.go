@@ -42,6 +42,9 @@ type Rule struct {
 	// submitted; zero values batch whatever is ready.
 	MinItems int
 	MaxWait  time.Duration
+	// Only, when set, limits planning to these items (the successors an
+	// analyst just confirmed, say); the rest wait for their own round.
+	Only map[int64]bool
 }
 
 // DefaultMaxItems keeps a batch readable by a person at the provider and
@@ -89,6 +92,9 @@ func Plan(ctx context.Context, st Store, attr Attributor, operationID int64, rul
 		after = items[len(items)-1].ID
 		var fresh []takedown.ItemAttribution
 		for _, it := range items {
+			if rule.Only != nil && !rule.Only[it.ID] {
+				continue
+			}
 			// Items without a provider are attributed again each round:
 			// a provider added to the directory since, or a domain it
 			// now claims, takes them out of the unattributed queue. An

@@ -821,3 +821,25 @@ func TestPlanStoreErrors(t *testing.T) {
 		t.Errorf("next round (-want +got):\n%s", diff)
 	}
 }
+
+// Rule.Only plans the items it names and leaves the rest for their own
+// round (the successors an analyst just confirmed).
+func TestPlanOnlyItems(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	tg := f.submit(t, t0, channels("chan", 4)...)
+	x := f.submit(t, t0, accounts(2)...)
+	only := map[int64]bool{tg[1]: true, x[0]: true}
+	res := f.plan(t, f.db, f.attributor(t), Rule{LegalBasis: takedown.BasisReferral, Only: only}, t0)
+	got := itemIDs(res.Referrals...)
+	slices.Sort(got)
+	want := []int64{tg[1], x[0]}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("planned %v, want only %v", got, want)
+	}
+	res = f.plan(t, f.db, f.attributor(t), Rule{LegalBasis: takedown.BasisReferral}, t0)
+	if n := len(itemIDs(res.Referrals...)); n != 4 {
+		t.Errorf("the next round planned %d items, want the 4 left", n)
+	}
+}

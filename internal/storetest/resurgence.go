@@ -228,7 +228,7 @@ func testResurgence(t *testing.T, open Opener) {
 	}
 	times, err := db.ResurgenceTimes(ctx, hb.op.ID)
 	if err != nil || len(times) != 1 || times[0].ItemID != hb.items["old_news"] || times[0].BackAt == nil || !times[0].BackAt.Equal(tw) ||
-		!times[0].RemovedAt.Equal(t0.Add(12*time.Minute)) || times[0].Platform != takedown.PlatformTelegram {
+		!times[0].RemovedAt.Equal(t0.Add(time.Minute)) || times[0].Platform != takedown.PlatformTelegram {
 		t.Errorf("resurgence times %+v, %v", times, err)
 	}
 	// An agency that submits a candidate makes it an item like any other.
