@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,13 +44,14 @@ type Profile struct {
 // Item is a profile with its signals computed.
 type Item struct {
 	Profile
-	avatar  pdq.Hash
-	hasPDQ  bool            // an avatar of quality MinQuality or more
-	title   map[string]bool // the title's words, as a reader sees them
-	desc    signals.TextFingerprint
-	posts   []uint64 // the posts' word pairs, hashed, sorted, once each
-	links   map[string]bool
-	mention string // the handle's key, for mentions in others' posts
+	avatar   pdq.Hash
+	hasPDQ   bool            // an avatar of quality MinQuality or more
+	title    map[string]bool // the title's words, as a reader sees them
+	desc     signals.TextFingerprint
+	posts    []uint64 // the posts' word pairs, hashed, sorted, once each
+	links    map[string]bool
+	handle   string          // the handle's key, as others' posts name it
+	mentions map[string]bool // the keys of the handles its posts name
 }
 
 // Prepare computes an item's signals; dir is where its avatar path is
@@ -103,10 +105,20 @@ func prepare(p Profile, avatar *pdq.Result) *Item {
 		it.links[normalizeLink(l)] = true
 	}
 	if p.Handle != "" {
-		it.mention = signals.HandleKey(p.Handle)
+		it.handle = signals.HandleKey(p.Handle)
+	}
+	it.mentions = map[string]bool{}
+	for _, t := range p.Posts {
+		for _, m := range mentioned.FindAllStringSubmatch(t, -1) {
+			it.mentions[signals.HandleKey(m[1]+m[2])] = true
+		}
 	}
 	return it
 }
+
+// mentioned finds the handles a post names: "@name", or a channel's link
+// ("t.me/name", "x.com/name", "youtube.com/@name").
+var mentioned = regexp.MustCompile(`(?:^|[^\w@/.])@([A-Za-z][A-Za-z0-9_]{3,31})\b|(?:t\.me|telegram\.me|x\.com|twitter\.com|youtube\.com/@)/?([A-Za-z][A-Za-z0-9_]{3,31})\b`)
 
 // wordPairs are the hashed pairs of neighbouring words of texts, sorted
 // and each once.
@@ -199,7 +211,7 @@ func Score(r, c *Item) (float64, map[string]float64) {
 	// channels share and which alone never makes a match, and what it
 	// says (its posts, its description), which a successor repeats.
 	looks, says := 1.0, 1.0
-	content := map[string]bool{"posts": true, "description": true}
+	content := map[string]bool{"posts": true, "description": true, "mention": true}
 	add := func(name string, value, weight float64) {
 		if value <= 0 {
 			return
@@ -256,6 +268,14 @@ func Score(r, c *Item) (float64, map[string]float64) {
 			// Channels of one outlet share links: weak on its own.
 			add("links", float64(shared)/float64(min(len(r.links), len(c.links))), 0.25)
 		}
+	}
+	// A channel that names the removed one ("formerly @name", "our old
+	// channel @name was banned") says who it is; but an outlet's siblings
+	// name each other too (they announce each new channel), so with the
+	// looks alone it stays under the threshold: weak evidence that adds
+	// to what the posts say.
+	if r.handle != "" && c.mentions[r.handle] {
+		add("mention", 1, 0.2)
 	}
 	look := min(1-looks, maxLook)
 	return round(1 - (1-look)*says), sig

@@ -124,3 +124,19 @@ func FuzzReadPage(f *testing.F) {
 		}
 	})
 }
+
+// A channel whose posts name the removed one by its handle says so.
+func TestScoreMention(t *testing.T) {
+	old := prepare(Profile{ID: "1", Platform: "telegram", Handle: "old_news_relay", Posts: []string{"the weather today is fine"}}, nil)
+	named := prepare(Profile{ID: "2", Platform: "x", Handle: "fresh_voice", Posts: []string{"We are back: our old channel @Old_News_Relay was banned"}}, nil)
+	linked := prepare(Profile{ID: "3", Platform: "x", Handle: "fresh_voice2", Posts: []string{"formerly https://t.me/old_news_relay"}}, nil)
+	other := prepare(Profile{ID: "4", Platform: "x", Handle: "fresh_voice3", Posts: []string{"write to me@old_news_relay.example"}}, nil)
+	for _, c := range []*Item{named, linked} {
+		if _, sig := Score(old, c); sig["mention"] != 1 {
+			t.Errorf("%s: signals %v, want a mention", c.Posts[0], sig)
+		}
+	}
+	if _, sig := Score(old, other); sig["mention"] != 0 {
+		t.Errorf("an e-mail address counted as a mention: %v", sig)
+	}
+}
