@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +80,7 @@ func or[T comparable](v, def T) T {
 func (w *Watcher) Round(ctx context.Context) (RoundSummary, error) {
 	var s RoundSummary
 	var err error
-	if s.Signals, err = w.SignalsFromCaptures(ctx, 1000); err != nil {
+	if s.Signals, err = w.SignalsFromCaptures(ctx, 5000); err != nil {
 		return s, fmt.Errorf("signals from captures: %w", err)
 	}
 	if s.Reads, s.Found, err = w.Watch(ctx); err != nil {
@@ -108,14 +109,29 @@ func (w *Watcher) SignalsFromCaptures(ctx context.Context, limit int) (int, erro
 		if err != nil || len(due) == 0 {
 			return done, err
 		}
-		var batch []*takedown.ItemSignals
-		for _, src := range due {
-			after = src.ItemID
-			s, err := w.fromCapture(ctx, src)
+		// Reading a capture and hashing its avatar is CPU work: one
+		// worker per core is what the machine gives.
+		batch := make([]*takedown.ItemSignals, len(due))
+		errs := make([]error, len(due))
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := range work {
+					batch[i], errs[i] = w.fromCapture(ctx, due[i])
+				}
+			})
+		}
+		for i := range due {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		after = due[len(due)-1].ItemID
+		for i, err := range errs {
 			if err != nil {
-				return done, fmt.Errorf("item %d, capture %d: %w", src.ItemID, src.CaptureID, err)
+				return done, fmt.Errorf("item %d, capture %d: %w", due[i].ItemID, due[i].CaptureID, err)
 			}
-			batch = append(batch, s)
 		}
 		if err := w.Store.RecordSignals(ctx, batch); err != nil {
 			return done, err
