@@ -255,7 +255,9 @@ type ProbeTarget struct {
 	Kind        Kind     `json:"kind"`
 }
 
-// RemovalTime is one item's time to removal.
+// RemovalTime is one referred item's time to removal: from the
+// provider's receipt to the first offline observation of its confirmed
+// removal; RemovedAt is zero while it has none.
 type RemovalTime struct {
 	ItemID     int64
 	Provider   string
@@ -263,6 +265,9 @@ type RemovalTime struct {
 	ReferredAt time.Time
 	RemovedAt  time.Time
 }
+
+// Removed says whether the item has a confirmed removal.
+func (t RemovalTime) Removed() bool { return !t.RemovedAt.IsZero() }
 
 // RemovalFigure sums up the times to removal of a group of items (a
 // provider's, a platform's).
@@ -280,7 +285,9 @@ type RemovalFigure struct {
 func SummarizeRemovalTimes(ts []RemovalTime, key func(RemovalTime) string) []RemovalFigure {
 	groups := map[string][]time.Duration{}
 	for _, t := range ts {
-		groups[key(t)] = append(groups[key(t)], max(t.RemovedAt.Sub(t.ReferredAt), 0))
+		if t.Removed() {
+			groups[key(t)] = append(groups[key(t)], max(t.RemovedAt.Sub(t.ReferredAt), 0))
+		}
 	}
 	var out []RemovalFigure
 	for g, ds := range groups {
@@ -322,10 +329,16 @@ type VerificationService interface {
 	// FindVerification returns an item's verification.
 	FindVerification(ctx context.Context, itemID int64) (*Verification, error)
 	// RemovalTimes returns the times to removal of an operation's items
-	// that have one.
+	// a provider received, with a zero RemovedAt for those without a
+	// confirmed removal (still online, as of now: censored).
 	RemovalTimes(ctx context.Context, operationID int64) ([]RemovalTime, error)
 	// CountByStatus counts an operation's items by status.
 	CountByStatus(ctx context.Context, operationID int64) (map[ItemStatus]int, error)
+	// Breakdown counts an operation's items by kind, platform,
+	// submitting agency (an item counts once for each agency that
+	// submitted it) and provider ("" for none yet), each by status;
+	// sorted by dimension (as in Dimensions), group and status.
+	Breakdown(ctx context.Context, operationID int64) ([]BreakdownRow, error)
 }
 
 // Figures are an operation's counts and times to removal as of a moment.

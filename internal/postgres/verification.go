@@ -263,14 +263,18 @@ func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.R
 	rows, err := db.pool.Query(ctx, `SELECT i.id, i.platform, i.referred_at, i.removed_at,
 			coalesce((SELECT pr.code FROM referral_items ri JOIN referrals r ON r.id = ri.referral_id JOIN providers pr ON pr.id = r.provider_id
 				WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1), (SELECT pr.code FROM providers pr WHERE pr.id = i.provider_id), '')
-		FROM items i WHERE i.operation_id = $1 AND i.referred_at IS NOT NULL AND i.removed_at IS NOT NULL ORDER BY i.id`, operationID)
+		FROM items i WHERE i.operation_id = $1 AND i.referred_at IS NOT NULL ORDER BY i.id`, operationID)
 	if err != nil {
 		return nil, translate(err, "removal times")
 	}
 	out := []takedown.RemovalTime{}
 	var t takedown.RemovalTime
-	if _, err := pgx.ForEachRow(rows, []any{&t.ItemID, &t.Platform, &t.ReferredAt, &t.RemovedAt, &t.Provider}, func() error {
-		t.ReferredAt, t.RemovedAt = t.ReferredAt.UTC(), t.RemovedAt.UTC()
+	var removed *time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&t.ItemID, &t.Platform, &t.ReferredAt, &removed, &t.Provider}, func() error {
+		t.ReferredAt, t.RemovedAt = t.ReferredAt.UTC(), time.Time{}
+		if removed != nil {
+			t.RemovedAt = removed.UTC()
+		}
 		out = append(out, t)
 		return nil
 	}); err != nil {
@@ -310,4 +314,32 @@ func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
 		return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
 	}
 	return nil
+}
+
+func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.BreakdownRow, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT 'kind', kind, status, count(*) FROM items WHERE operation_id = $1 GROUP BY kind, status
+		UNION ALL SELECT 'platform', platform, status, count(*) FROM items WHERE operation_id = $1 GROUP BY platform, status
+		UNION ALL SELECT 'agency', a.code, i.status, count(DISTINCT i.id) FROM items i JOIN submissions s ON s.item_id = i.id JOIN agencies a ON a.id = s.agency_id
+			WHERE i.operation_id = $1 GROUP BY a.code, i.status
+		UNION ALL SELECT 'provider', coalesce(p.code, ''), i.status, count(*) FROM items i LEFT JOIN providers p ON p.id = i.provider_id
+			WHERE i.operation_id = $1 GROUP BY p.code, i.status`, operationID)
+	if err != nil {
+		return nil, translate(err, "breakdown")
+	}
+	out := []takedown.BreakdownRow{}
+	var r takedown.BreakdownRow
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&r.Dimension, &r.Group, &r.Status, &n}, func() error {
+		r.Count = int(n)
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		return nil, translate(err, "breakdown")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	takedown.SortBreakdown(out)
+	return out, nil
 }

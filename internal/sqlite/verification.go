@@ -257,7 +257,7 @@ func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.R
 	rows, err := db.read.QueryContext(ctx, `SELECT i.id, i.platform, i.referred_at, i.removed_at,
 			coalesce((SELECT p.code FROM referral_items ri JOIN referrals r ON r.id = ri.referral_id JOIN providers p ON p.id = r.provider_id
 				WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1), (SELECT p.code FROM providers p WHERE p.id = i.provider_id), '')
-		FROM items i WHERE i.operation_id = ? AND i.referred_at IS NOT NULL AND i.removed_at IS NOT NULL ORDER BY i.id`, operationID)
+		FROM items i WHERE i.operation_id = ? AND i.referred_at IS NOT NULL ORDER BY i.id`, operationID)
 	if err != nil {
 		return nil, translate(err, "removal times")
 	}
@@ -265,11 +265,15 @@ func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.R
 	out := []takedown.RemovalTime{}
 	for rows.Next() {
 		var t takedown.RemovalTime
-		var referred, removed int64
+		var referred int64
+		var removed sql.NullInt64
 		if err := rows.Scan(&t.ItemID, &t.Platform, &referred, &removed, &t.Provider); err != nil {
 			return nil, translate(err, "removal times")
 		}
-		t.ReferredAt, t.RemovedAt = parseTime(referred), parseTime(removed)
+		t.ReferredAt = parseTime(referred)
+		if removed.Valid {
+			t.RemovedAt = parseTime(removed.Int64)
+		}
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
@@ -316,4 +320,34 @@ func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
 		return takedown.Errorf(takedown.ENOTFOUND, "no item %d", id)
 	}
 	return nil
+}
+
+func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.BreakdownRow, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT 'kind', kind, status, count(*) FROM items WHERE operation_id = ?1 GROUP BY kind, status
+		UNION ALL SELECT 'platform', platform, status, count(*) FROM items WHERE operation_id = ?1 GROUP BY platform, status
+		UNION ALL SELECT 'agency', a.code, i.status, count(DISTINCT i.id) FROM items i JOIN submissions s ON s.item_id = i.id JOIN agencies a ON a.id = s.agency_id
+			WHERE i.operation_id = ?1 GROUP BY a.code, i.status
+		UNION ALL SELECT 'provider', coalesce(p.code, ''), i.status, count(*) FROM items i LEFT JOIN providers p ON p.id = i.provider_id
+			WHERE i.operation_id = ?1 GROUP BY p.code, i.status`, operationID)
+	if err != nil {
+		return nil, translate(err, "breakdown")
+	}
+	defer rows.Close()
+	out := []takedown.BreakdownRow{}
+	for rows.Next() {
+		var r takedown.BreakdownRow
+		if err := rows.Scan(&r.Dimension, &r.Group, &r.Status, &r.Count); err != nil {
+			return nil, translate(err, "breakdown")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "breakdown")
+	}
+	if len(out) == 0 {
+		return out, db.operationExists(ctx, operationID)
+	}
+	takedown.SortBreakdown(out)
+	return out, nil
 }

@@ -298,3 +298,40 @@ func testResurgence(t *testing.T, open Opener) {
 		t.Errorf("the chain: %v", err)
 	}
 }
+
+// testBreakdown: the operation's items counted by kind, platform,
+// submitting agency and provider, each by status.
+func testBreakdown(t *testing.T, open Opener) {
+	hb := setupHolds(t, open, "one", "one/5")
+	db := hb.db
+	hb.submit(t, hb.sub(hb.b, "one", "seen by B too"))
+	if err := db.SetAttributions(ctx, []takedown.ItemAttribution{{ItemID: hb.items["one"], Provider: "telegram", Via: "platform"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Breakdown(ctx, hb.op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(dim, group string, n int) takedown.BreakdownRow {
+		return takedown.BreakdownRow{Dimension: dim, Group: group, Status: takedown.ItemSubmitted, Count: n}
+	}
+	want := []takedown.BreakdownRow{
+		row("kind", "channel", 1), row("kind", "post", 1),
+		row("platform", "telegram", 2),
+		row("agency", "aa-iru", 2), row("agency", "bb-iru", 1),
+		row("provider", "", 1), row("provider", "telegram", 1),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("breakdown %v, want %v", got, want)
+	}
+	other := &takedown.Operation{Slug: "rad-2", Name: "Quiet", Status: takedown.OperationOpen}
+	if err := db.CreateOperation(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := db.Breakdown(ctx, other.ID); err != nil || len(rows) != 0 {
+		t.Errorf("breakdown of an empty operation: %v, %v", rows, err)
+	}
+	if _, err := db.Breakdown(ctx, 99999); takedown.ErrorCode(err) != takedown.ENOTFOUND {
+		t.Errorf("breakdown of no operation: %v", err)
+	}
+}

@@ -66,6 +66,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ReferralDelivery", testReferralDelivery},
 		{"ReferableItems", testReferableItems},
 		{"Resurgence", testResurgence},
+		{"Breakdown", testBreakdown},
 		{"VerificationReceipt", testVerificationReceipt},
 		{"ClaimDueProbes", testClaimDueProbes},
 		{"ConcurrentClaims", testConcurrentClaims},

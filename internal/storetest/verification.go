@@ -478,6 +478,9 @@ func testRecordObservations(t *testing.T, open Opener) {
 	wantTimes := []takedown.RemovalTime{
 		{ItemID: one, Provider: "telegram", Platform: takedown.PlatformTelegram, ReferredAt: verifyT0, RemovedAt: verifyT0.Add(3 * m)},
 		{ItemID: two, Provider: "telegram", Platform: takedown.PlatformTelegram, ReferredAt: verifyT0, RemovedAt: verifyT0.Add(m)},
+		// Referred and not removed: censored in the survival curves.
+		{ItemID: hb.items["three"], Provider: "telegram", Platform: takedown.PlatformTelegram, ReferredAt: verifyT0},
+		{ItemID: hb.items["four"], Provider: "telegram", Platform: takedown.PlatformTelegram, ReferredAt: verifyT0},
 	}
 	slices.SortFunc(wantTimes, func(a, b takedown.RemovalTime) int { return cmp.Compare(a.ItemID, b.ItemID) })
 	if diff := gocmp.Diff(wantTimes, times); diff != "" {
