@@ -157,7 +157,7 @@ the command line wins over the environment.`,
 		newBenchCommand(g),
 		newEvidenceCommand(g),
 		newPDQCommand(g),
-		newResurgenceCommand(g),
+		newResurgenceCommand(g), newReportCommand(g),
 	)
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,7 +123,7 @@ func TestResurgenceCommands(t *testing.T) {
 
 	// Providers remove part of the network; takedown confirms it.
 	removed := world.RemoveForResurgence(0.4, clock.Now())
-	confirmRemoved(t, db, "rad-1", removed)
+	confirmed := confirmRemoved(t, db, "rad-1", removed)
 	clock.Advance(3 * 24 * time.Hour)
 
 	code, out, errOut := runTakedown(t, "", append([]string{"--db", db, "resurgence", "watch", "--rounds", "3", "--watch-read-every", "1ns"}, fast...)...)
@@ -168,11 +169,37 @@ func TestResurgenceCommands(t *testing.T) {
 		figures.Matches.Confirmed != 1 || len(figures.All) != 1 || len(figures.All[0].NotBack) < 2 {
 		t.Errorf("figures --json: %+v, %v", figures, err)
 	}
+
+	// The operation's report, in every format, against what happened.
+	var rep takedown.Report
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "report", "--operation", "rad-1", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for _, c := range rep.StillOnline {
+		events += c.Events
+	}
+	if rep.TakenOffline != confirmed || events != confirmed || !rep.Preliminary || rep.ByStatus[takedown.ItemCandidate] != figures.Matches.Candidates ||
+		rep.Items != len(urls)+figures.Matches.Candidates+figures.Matches.Successors || rep.Resurgence == nil || rep.Resurgence.Matches.Confirmed != 1 {
+		t.Errorf("report: %d taken offline (want %d), %d removals in the curves, %d items (%d submitted), %+v", rep.TakenOffline, confirmed, events, rep.Items, len(urls), rep.ByStatus)
+	}
+	md := mustRun(t, "--db", db, "report", "--operation", "rad-1")
+	if !strings.Contains(md, fmt.Sprintf("**Taken offline: %d of %d items.**", confirmed, rep.Items)) || !strings.Contains(md, "Preliminary figures") {
+		t.Errorf("report md:\n%s", md)
+	}
+	csvFile := filepath.Join(dir, "figures.csv")
+	mustRun(t, "--db", db, "report", "--operation", "rad-1", "--format", "csv", "--out", csvFile)
+	if b, _ := os.ReadFile(csvFile); !strings.Contains(string(b), "items,all,taken_offline,"+strconv.Itoa(confirmed)+"\n") {
+		t.Errorf("report csv:\n%.1000s", b)
+	}
+	if code, _, errOut := runTakedown(t, "", "--db", db, "report", "--operation", "rad-1", "--format", "doc"); code == 0 || !strings.Contains(errOut, "md, csv, json") {
+		t.Errorf("a bad format: exit %d, %s", code, errOut)
+	}
 }
 
 // confirmRemoved records, as the verification would, that the removed
 // entities' items were referred and are confirmed offline.
-func confirmRemoved(t *testing.T, path, slug string, removed []*simnet.Entity) {
+func confirmRemoved(t *testing.T, path, slug string, removed []*simnet.Entity) int {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path)
@@ -220,4 +247,5 @@ func confirmRemoved(t *testing.T, path, slug string, removed []*simnet.Entity) {
 	if _, err := db.RecordObservations(ctx, obs, takedown.DefaultSchedule); err != nil {
 		t.Fatal(err)
 	}
+	return len(ids)
 }
