@@ -43,22 +43,23 @@ func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := takedown.OperationFigures(r.Context(), s.store, op, s.now())
+	rep, err := takedown.OperationReport(r.Context(), s.store, op, s.now())
 	if err != nil {
 		return err
 	}
-	total := 0
 	rows := make([]statusRow, 0, len(takedown.ItemStatuses))
 	for _, st := range takedown.ItemStatuses {
-		rows = append(rows, statusRow{st, labelOf(statusLabels, st), f.Items[st]})
-		total += f.Items[st]
+		rows = append(rows, statusRow{st, labelOf(statusLabels, st), rep.ByStatus[st]})
 	}
-	res, err := takedown.OperationResurgence(r.Context(), s.store, op, s.now())
-	if err != nil {
-		return err
+	// While the operation is open the page reloads itself every half
+	// minute (no script needed); ?live=0 stops it, for reading at leisure.
+	refresh, live := 0, r.URL.Query().Get("live") != "0"
+	if rep.Preliminary && live {
+		refresh = 30
 	}
 	s.render(w, r, http.StatusOK, "operation", map[string]any{
-		"Operation": op, "Figures": f, "Statuses": rows, "Total": total, "Resurgence": res,
+		"Operation": op, "Figures": rep, "Statuses": rows, "Total": rep.Items, "Resurgence": rep.Resurgence,
+		"Breakdown": breakdownTables(op, rep), "Charts": operationCharts(rep), "Refresh": refresh, "Live": live,
 		"Referrals": a.MayCoordinate(op) || a.SeesAll(),
 	})
 	return nil
@@ -72,6 +73,7 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := takedown.ItemFilter{
 		OperationID: op.ID, Status: takedown.ItemStatus(q.Get("status")), Platform: takedown.Platform(q.Get("platform")),
+		Kind: takedown.Kind(q.Get("kind")), Agency: q.Get("agency"), Unattributed: q.Get("unattributed") == "true",
 		Provider: q.Get("provider"), Text: q.Get("q"), Cursor: q.Get("cursor"), Limit: 100,
 	}
 	page, err := s.store.ListItems(r.Context(), f)
@@ -238,3 +240,55 @@ func humanDuration(d time.Duration) string {
 
 // seconds says a figure given in seconds.
 func seconds(s int64) string { return humanDuration(time.Duration(s) * time.Second) }
+
+// breakdownRow is one group of a breakdown table.
+type breakdownRow struct {
+	Group, Link                           string
+	Total, Offline, Referred, NotReferred int
+}
+
+// breakdownTable is one dimension of an operation's breakdown.
+type breakdownTable struct {
+	Dimension, Title string
+	Rows             []breakdownRow
+}
+
+// breakdownTables groups a report's breakdown by dimension, each group
+// with its link to the items behind it.
+func breakdownTables(op *takedown.Operation, rep *takedown.Report) []breakdownTable {
+	titles := map[string]string{"kind": "By kind", "platform": "By platform", "agency": "By submitting agency (an item submitted by several counts for each)", "provider": "By provider"}
+	var out []breakdownTable
+	for _, dim := range takedown.Dimensions {
+		t := breakdownTable{Dimension: dim, Title: titles[dim]}
+		index := map[string]int{}
+		for _, b := range rep.Breakdown {
+			if b.Dimension != dim {
+				continue
+			}
+			i, ok := index[b.Group]
+			if !ok {
+				i = len(t.Rows)
+				index[b.Group] = i
+				row := breakdownRow{Group: b.Group}
+				q := neturl.Values{dim: {b.Group}}
+				if b.Group == "" {
+					row.Group, q = "none found yet", neturl.Values{"unattributed": {"true"}}
+				}
+				row.Link = opPath(op, "/items") + "?" + q.Encode()
+				t.Rows = append(t.Rows, row)
+			}
+			r := &t.Rows[i]
+			r.Total += b.Count
+			switch b.Status {
+			case takedown.ItemConfirmed:
+				r.Offline += b.Count
+			case takedown.ItemSubmitted, takedown.ItemCandidate:
+				r.NotReferred += b.Count
+			default:
+				r.Referred += b.Count
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}

@@ -67,6 +67,13 @@ func TestOperationAndItemPages(t *testing.T) {
 	wantIn(t, p, "the operation's page", "Preliminary figures", "Taken offline: 1", "seen offline, not yet confirmed", `href="/operations/rad-1/items?status=confirmed_offline"`,
 		"By provider", "<th scope=\"row\">chanhost</th>", "By platform", "1 h 5 min")
 	wantNotIn(t, p, "an analyst's operation page", `href="/operations/rad-1/referrals"`)
+	// The charts, drawn on the server, and the breakdowns, each linking
+	// to its items; the page of an open operation reloads itself.
+	wantIn(t, p, "the operation's charts", `<svg xmlns="http://www.w3.org/2000/svg"`, "Items taken offline over time", "Still online after referral, per platform",
+		"Time to removal per provider", `<meta http-equiv="refresh" content="30">`, "By submitting agency", `href="/operations/rad-1/items?agency=nl-iru"`,
+		`href="/operations/rad-1/items?kind=website"`, "Removal orders with items pending")
+	wantNotIn(t, b.get(t, "ana", op+"?live=0"), "the page not reloading", `http-equiv="refresh"`)
+	wantIn(t, b.get(t, "ana", op+"/items?agency=nl-iru"), "the items of an agency", `/items/`+b.item("late")+`"`)
 	wantIn(t, b.get(t, "coord", op), "a coordinator's operation page", `href="/operations/rad-1/referrals"`)
 	wantIn(t, b.get(t, "aud", op), "an auditor's operation page", "Taken offline: 1")
 	wantIn(t, b.get(t, "ana", "/"), "the home page", `<a href="/operations/rad-1">rad-1</a>`)
