@@ -66,6 +66,9 @@ type SurvivalCurve struct {
 	Items  int             `json:"items"`
 	Events int             `json:"events"`
 	Points []SurvivalPoint `json:"points"`
+	// FollowUpSeconds is the longest time any item was observed: the
+	// curve says nothing beyond it.
+	FollowUpSeconds int64 `json:"follow_up_seconds"`
 }
 
 // TimelinePoint is a cumulative count as of a time.
@@ -157,10 +160,11 @@ func StillOnline(ts []RemovalTime, now time.Time, key func(RemovalTime) string) 
 	out := []SurvivalCurve{}
 	for name, g := range groups {
 		c := SurvivalCurve{Group: name, Items: len(g.d), Points: KaplanMeier(g.d, g.event)}
-		for _, e := range g.event {
+		for i, e := range g.event {
 			if e {
 				c.Events++
 			}
+			c.FollowUpSeconds = max(c.FollowUpSeconds, secs(g.d[i]))
 		}
 		out = append(out, c)
 	}

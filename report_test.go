@@ -20,8 +20,8 @@ func TestStillOnlineAndTimeline(t *testing.T) {
 	// Telegram: at 1 h 3 at risk, one removed: 2/3; the censored item
 	// leaves at 2 h; at 3 h 1 at risk, removed: 0.
 	want := []SurvivalCurve{
-		{Group: "telegram", Items: 3, Events: 2, Points: []SurvivalPoint{{0, 1, 3}, {3600, 0.666667, 3}, {3 * 3600, 0, 1}}},
-		{Group: "x", Items: 1, Events: 1, Points: []SurvivalPoint{{0, 1, 1}, {3600, 0, 1}}},
+		{Group: "telegram", Items: 3, Events: 2, Points: []SurvivalPoint{{0, 1, 3}, {3600, 0.666667, 3}, {3 * 3600, 0, 1}}, FollowUpSeconds: 3 * 3600},
+		{Group: "x", Items: 1, Events: 1, Points: []SurvivalPoint{{0, 1, 1}, {3600, 0, 1}}, FollowUpSeconds: 3600},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("still online %+v, want %+v", got, want)

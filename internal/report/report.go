@@ -60,6 +60,12 @@ func At(points []takedown.SurvivalPoint, t time.Duration) float64 {
 	return s
 }
 
+// known says whether a curve says anything at t: within the longest
+// observation, or after it once every item has had its event.
+func known(c takedown.SurvivalCurve, t time.Duration) bool {
+	return t <= time.Duration(c.FollowUpSeconds)*time.Second || (len(c.Points) > 0 && c.Points[len(c.Points)-1].Survival == 0)
+}
+
 func asOf(r *takedown.Report) string {
 	s := "As of " + r.AsOf.UTC().Format("2006-01-02 15:04 UTC") + "."
 	if r.Preliminary {
@@ -189,6 +195,7 @@ func markdown(w io.Writer, r *takedown.Report) error {
 		}
 	}
 	p("## Still online after referral\n\n")
+	p("Share of referred items still online after each time since the referral's receipt; \"-\" where no item was observed that long yet.\n\n")
 	if len(r.StillOnline) == 0 {
 		p("Nothing is referred yet.\n\n")
 	} else {
@@ -200,6 +207,10 @@ func markdown(w io.Writer, r *takedown.Report) error {
 		for _, c := range r.StillOnline {
 			line := []string{c.Group, strconv.Itoa(c.Items), strconv.Itoa(c.Events)}
 			for _, h := range horizons {
+				if !known(c, h) {
+					line = append(line, "-") // not observed that long yet
+					continue
+				}
 				line = append(line, percent(At(c.Points, h)))
 			}
 			rows = append(rows, line)
@@ -277,8 +288,11 @@ func csvReport(w io.Writer, r *takedown.Report) error {
 	for _, c := range r.StillOnline {
 		row("still_online", c.Group, "referred", c.Items)
 		row("still_online", c.Group, "removed", c.Events)
+		row("still_online", c.Group, "follow_up_seconds", c.FollowUpSeconds)
 		for _, h := range horizons {
-			row("still_online", c.Group, "after_"+strconv.FormatInt(int64(h/time.Second), 10)+"s", fmt.Sprintf("%.6f", At(c.Points, h)))
+			if known(c, h) {
+				row("still_online", c.Group, "after_"+strconv.FormatInt(int64(h/time.Second), 10)+"s", fmt.Sprintf("%.6f", At(c.Points, h)))
+			}
 		}
 	}
 	for _, t := range r.TakenOfflineOverTime {
