@@ -371,6 +371,8 @@ type ReferralFilter struct {
 	OverdueAt time.Time
 	// Undelivered selects referrals with a channel not yet delivered.
 	Undelivered bool
+	// ItemID selects the referrals that carry this item: its trail.
+	ItemID int64
 }
 
 // ReferralService puts referral batches together and records their

@@ -310,6 +310,9 @@ func (db *DB) ListReferrals(ctx context.Context, f takedown.ReferralFilter) ([]*
 		add(`EXISTS (SELECT 1 FROM deliveries d WHERE d.referral_id = r.id AND d.channel <> ? AND d.state IN (?, ?))`,
 			takedown.ChannelPortal, takedown.DeliveryPending, takedown.DeliveryRetrying)
 	}
+	if f.ItemID != 0 {
+		add("r.id IN (SELECT ri.referral_id FROM referral_items ri WHERE ri.item_id = ?)", f.ItemID)
+	}
 	rows, err := db.pool.Query(ctx, `SELECT `+referralColumns+` FROM `+referralFrom+` WHERE `+strings.Join(where, " AND ")+` ORDER BY r.id DESC`, args...)
 	if err != nil {
 		return nil, translate(err, "list referrals")

@@ -367,6 +367,9 @@ func (db *DB) ListReferrals(ctx context.Context, f takedown.ReferralFilter) ([]*
 	if f.Undelivered {
 		where = append(where, `EXISTS (SELECT 1 FROM deliveries d WHERE d.referral_id = r.id AND d.channel <> 'portal' AND d.state IN ('pending', 'retrying'))`)
 	}
+	if f.ItemID != 0 {
+		where, args = append(where, "r.id IN (SELECT ri.referral_id FROM referral_items ri WHERE ri.item_id = ?)"), append(args, f.ItemID)
+	}
 	rs, err := loadReferrals(ctx, db.read, `WHERE `+strings.Join(where, " AND ")+` ORDER BY r.id DESC`, args...)
 	if err != nil {
 		return nil, translate(err, "list referrals")

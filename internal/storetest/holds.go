@@ -196,6 +196,13 @@ func testReferrals(t *testing.T, open Opener) {
 	if err != nil || len(list) != 1 || list[0].ID != r.ID {
 		t.Errorf("ListReferrals: %+v %v", list, err)
 	}
+	// An item's trail: the referrals that carry it.
+	if trail, err := db.ListReferrals(ctx, takedown.ReferralFilter{ItemID: hb.items["one"]}); err != nil || len(trail) != 1 || trail[0].ID != r.ID {
+		t.Errorf("the trail of item one: %+v %v", trail, err)
+	}
+	if trail, err := db.ListReferrals(ctx, takedown.ReferralFilter{ItemID: hb.items["two"]}); err != nil || len(trail) != 0 {
+		t.Errorf("the trail of a held item: %+v %v", trail, err)
+	}
 	// Released, the item can be referred.
 	if _, err := db.ReleaseHold(ctx, h.ID); err != nil {
 		t.Fatal(err)

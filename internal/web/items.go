@@ -142,6 +142,37 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 			successors = append(successors, m)
 		}
 	}
+	// The referral trail and the audit trail, for those who see the
+	// operation's referrals and its audit: its coordinators and auditors.
+	type trailRow struct {
+		*takedown.Referral
+		Outcome takedown.Outcome
+	}
+	var trail []trailRow
+	var events []*takedown.AuditEvent
+	overseer := a.MayCoordinate(op) || a.SeesAll()
+	if overseer {
+		refs, err := s.store.ListReferrals(r.Context(), takedown.ReferralFilter{ItemID: it.ID})
+		if err != nil {
+			return err
+		}
+		for _, ref := range refs {
+			full, err := s.store.FindReferral(r.Context(), ref.ID)
+			if err != nil {
+				return err
+			}
+			row := trailRow{Referral: full}
+			for _, ri := range full.Items {
+				if ri.ItemID == it.ID {
+					row.Outcome = ri.Outcome
+				}
+			}
+			trail = append(trail, row)
+		}
+		if events, err = s.store.ListAudit(r.Context(), takedown.AuditFilter{Subject: "item:" + strconv.FormatInt(it.ID, 10), Limit: 200}); err != nil {
+			return err
+		}
+	}
 	ttr := ""
 	if d, ok := v.TimeToRemoval(); ok {
 		ttr = humanDuration(d)
@@ -150,6 +181,8 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
 		"StatusLabel": labelOf(statusLabels, v.Status), "Captures": caps,
 		"Predecessors": matchRows(predecessors), "Successors": matchRows(successors),
+		"Overseer": overseer, "Trail": trail, "Events": events, "MayHold": a.MaySubmit(op), "Reasons": takedown.HoldReasons,
+		"Done": doneMessages[r.URL.Query().Get("done")],
 	})
 	return nil
 }

@@ -67,6 +67,8 @@ var doneMessages = map[string]string{
 	"saved":        "The provider is saved.",
 	"confirmed":    "The match is confirmed: the candidate is linked to the removed item as its successor.",
 	"rejected":     "The match is rejected.",
+	"held":         "The hold is placed: nothing it covers is referred while it runs.",
+	"released":     "The hold is released: what it covered may be referred again.",
 }
 
 const (

@@ -121,6 +121,9 @@ func (s *Server) routes() []route {
 		{"GET /operations/{slug}/items/{id}/captures/{capture}", s.capturePage},
 		{"GET /operations/{slug}/items/{id}/captures/{capture}/images/{n}", s.captureImage},
 		{"GET /operations/{slug}/matches", s.matchesPage},
+		{"GET /operations/{slug}/holds", s.holdsPage},
+		{"POST /operations/{slug}/holds", s.placeHold},
+		{"POST /operations/{slug}/holds/{id}/release", s.releaseHold},
 		{"POST /operations/{slug}/matches/{id}/review", s.reviewMatch},
 
 		// An operation's referrals, for its coordinators and auditors.
