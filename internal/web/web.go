@@ -122,6 +122,8 @@ func (s *Server) routes() []route {
 		{"GET /operations/{slug}/items/{id}/captures/{capture}/images/{n}", s.captureImage},
 		{"GET /operations/{slug}/matches", s.matchesPage},
 		{"GET /operations/{slug}/holds", s.holdsPage},
+		{"GET /operations/{slug}/import", s.importPage},
+		{"POST /operations/{slug}/import", s.importFile},
 		{"POST /operations/{slug}/holds", s.placeHold},
 		{"POST /operations/{slug}/holds/{id}/release", s.releaseHold},
 		{"POST /operations/{slug}/matches/{id}/review", s.reviewMatch},
