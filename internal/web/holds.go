@@ -95,6 +95,7 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	s.forget(op.ID)
 	http.Redirect(w, r, back+"?"+neturl.Values{"done": {"held"}}.Encode(), http.StatusSeeOther)
 	return nil
 }
@@ -122,6 +123,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.ReleaseHold(r.Context(), id); err != nil {
 		return err
 	}
+	s.forget(op.ID)
 	http.Redirect(w, r, opPath(op, "/holds")+"?done=released", http.StatusSeeOther)
 	return nil
 }

@@ -83,6 +83,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	s.forget(op.ID)
 	s.render(w, r, http.StatusOK, "import", map[string]any{"Operation": op, "MayImport": true, "Agency": a.Agency(),
 		"File": filepath.Base(hdr.Filename), "Summary": sum, "Rejects": rejects, "MoreRejects": sum.Rejected > int64(len(rejects))})
 	return nil

@@ -43,7 +43,7 @@ func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := takedown.OperationReport(r.Context(), s.store, op, s.now())
+	rep, err := s.report(r.Context(), op)
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return err
 	}
+	s.forget(op.ID)
 	http.Redirect(w, r, opPath(op, "/matches")+"?"+neturl.Values{"done": {string(review.State)}}.Encode(), http.StatusSeeOther)
 	return nil
 }

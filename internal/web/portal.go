@@ -234,6 +234,7 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.store.AcknowledgeReferral(r.Context(), ref.ID); err != nil {
 		return err
 	}
+	s.forget(ref.OperationID)
 	http.Redirect(w, r, portalPath(ref.ID)+"?done=acknowledged", http.StatusSeeOther)
 	return nil
 }
@@ -294,6 +295,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	s.forget(ref.OperationID)
 	http.Redirect(w, r, portalPath(ref.ID)+"?done=answered", http.StatusSeeOther)
 	return nil
 }

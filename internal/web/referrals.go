@@ -208,6 +208,7 @@ func (s *Server) attribute(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	s.forget(op.ID)
 	q := neturl.Values{"done": {"attributed"}}
 	if cursor != "" {
 		q.Set("cursor", cursor)

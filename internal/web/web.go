@@ -60,6 +60,7 @@ type Server struct {
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	handler  http.Handler
+	reports  reportCache
 }
 
 // New parses the templates (a broken one fails here, at start-up, not on
