@@ -12,6 +12,17 @@ import (
 	"strings"
 )
 
+// Canvas is what a chart draws on: the SVG of the UI (SVG) or a PDF page
+// (the report's). Coordinates are in the chart's units, Width wide, y
+// downwards; colours are "#rrggbb", dash a pattern as in SVG ("6 3"),
+// anchor start, middle or end.
+type Canvas interface {
+	Line(x1, y1, x2, y2 float64, colour string, width float64, dash string)
+	Path(points []Point, colour string, width float64, dash string, title string)
+	Rect(x, y, w, h float64, colour string)
+	Text(x, y float64, s string, size float64, anchor string, rotate bool)
+}
+
 // Point is one point of a series.
 type Point struct{ X, Y float64 }
 
@@ -51,23 +62,29 @@ var (
 	dashes  = []string{"", "6 3", "2 3", "8 3 2 3", "1 2", "10 4", "4 2 1 2", "12 2"}
 )
 
-// SVG draws the chart.
+// Size is the drawing's height for its width: the legend takes a row per
+// three series.
+func (c Lines) Size() (float64, float64) {
+	return Width, float64(Height + (len(c.Series)+2)/3*legend)
+}
+
+// SVG draws the chart as an SVG element.
 func (c Lines) SVG() template.HTML {
+	w, h := c.Size()
+	return svg(c.Title, c.Desc, w, h, c.Draw)
+}
+
+// Draw draws the chart on cv.
+func (c Lines) Draw(cv Canvas) {
 	var xs, ys []float64
 	for _, s := range c.Series {
 		for _, p := range s.Points {
 			xs, ys = append(xs, p.X), append(ys, p.Y)
 		}
 	}
-	var b strings.Builder
-	rows := (len(c.Series) + 2) / 3
-	h := Height + rows*legend
-	id := fmt.Sprintf("c%x", hash(c.Title))
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" class="chart">`, Width, h, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(c.Title), id, esc(c.Desc))
 	if len(xs) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="#333">No data yet.</text></svg>`, left, Height/2)
-		return template.HTML(b.String())
+		cv.Text(left, Height/2, "No data yet.", 14, "start", false)
+		return
 	}
 	x0, x1 := minmax(xs)
 	y0, y1 := minmax(ys)
@@ -94,59 +111,44 @@ func (c Lines) SVG() template.HTML {
 		fy = plain
 	}
 	// Grid and axes.
-	b.WriteString(`<g font-size="11" fill="#333">`)
 	for _, y := range yt {
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`,
-			left, Width-right, py(y), py(y), left-6, py(y), esc(fy(y)))
+		cv.Line(left, py(y), Width-right, py(y), "#dddddd", 1, "")
+		cv.Text(left-6, py(y), fy(y), 11, "end", false)
 	}
 	for _, x := range xt {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`,
-			px(x), px(x), top, Height-bottom, px(x), Height-bottom+14, esc(fx(x)))
+		cv.Line(px(x), top, px(x), Height-bottom, "#dddddd", 1, "")
+		cv.Text(px(x), Height-bottom+14, fx(x), 11, "middle", false)
 	}
-	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>`, left, Width-right, Height-bottom, Height-bottom)
-	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333"/>`, left, left, top, Height-bottom)
-	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`, left+pw/2, Height-6, esc(c.XLabel))
-	fmt.Fprintf(&b, `<text x="12" y="%.1f" text-anchor="middle" transform="rotate(-90 12 %.1f)">%s</text>`, top+ph/2, top+ph/2, esc(c.YLabel))
-	b.WriteString(`</g>`)
+	cv.Line(left, Height-bottom, Width-right, Height-bottom, "#333333", 1, "")
+	cv.Line(left, top, left, Height-bottom, "#333333", 1, "")
+	cv.Text(left+pw/2, Height-6, c.XLabel, 11, "middle", false)
+	cv.Text(12, top+ph/2, c.YLabel, 11, "middle", true)
 	// Lines.
 	for i, s := range c.Series {
 		if len(s.Points) == 0 {
 			continue
 		}
-		var d strings.Builder
+		var pts []Point
 		for j, p := range s.Points {
-			switch {
-			case j == 0:
-				fmt.Fprintf(&d, "M%.1f %.1f", px(p.X), py(p.Y))
-			case c.Step:
-				fmt.Fprintf(&d, "H%.1fV%.1f", px(p.X), py(p.Y))
-			default:
-				fmt.Fprintf(&d, "L%.1f %.1f", px(p.X), py(p.Y))
+			if c.Step && j > 0 {
+				// Hold the value until the next point.
+				pts = append(pts, Point{px(p.X), pts[len(pts)-1].Y})
 			}
+			pts = append(pts, Point{px(p.X), py(p.Y)})
 		}
 		if c.Step {
 			// A step curve holds its last value to the end of the axis.
-			fmt.Fprintf(&d, "H%.1f", px(x1))
+			pts = append(pts, Point{px(x1), pts[len(pts)-1].Y})
 		}
-		dash := ""
-		if k := dashes[i%len(dashes)]; k != "" {
-			dash = ` stroke-dasharray="` + k + `"`
-		}
-		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="2"%s><title>%s</title></path>`, d.String(), palette[i%len(palette)], dash, esc(s.Name))
+		cv.Path(pts, palette[i%len(palette)], 2, dashes[i%len(dashes)], s.Name)
 	}
 	// Legend, three to a row.
 	for i, s := range c.Series {
-		x := left + (i%3)*((Width-left-right)/3)
-		y := Height + (i/3)*legend + 4
-		dash := ""
-		if k := dashes[i%len(dashes)]; k != "" {
-			dash = ` stroke-dasharray="` + k + `"`
-		}
-		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"%s/><text x="%d" y="%d" font-size="12" fill="#333" dominant-baseline="middle">%s</text>`,
-			x, x+28, y, y, palette[i%len(palette)], dash, x+34, y, esc(s.Name))
+		x := float64(left + (i%3)*((Width-left-right)/3))
+		y := float64(Height + (i/3)*legend + 4)
+		cv.Line(x, y, x+28, y, palette[i%len(palette)], 2, dashes[i%len(dashes)])
+		cv.Text(x+34, y, s.Name, 12, "start", false)
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 // Range is one group's spread: from Min to Max, with its median and 90th
@@ -166,17 +168,24 @@ type Ranges struct {
 	Rows        []Range
 }
 
-// SVG draws the chart.
+const rowH = 26
+
+// Size is the drawing's size: a row per group.
+func (c Ranges) Size() (float64, float64) {
+	return Width, float64(top + bottom + rowH*max(len(c.Rows), 1))
+}
+
+// SVG draws the chart as an SVG element.
 func (c Ranges) SVG() template.HTML {
-	const rowH = 26
-	h := top + bottom + rowH*max(len(c.Rows), 1)
-	id := fmt.Sprintf("r%x", hash(c.Title))
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-labelledby="%s-t %s-d" class="chart">`, Width, h, id, id)
-	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(c.Title), id, esc(c.Desc))
+	w, h := c.Size()
+	return svg(c.Title, c.Desc, w, h, c.Draw)
+}
+
+// Draw draws the chart on cv.
+func (c Ranges) Draw(cv Canvas) {
 	if len(c.Rows) == 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" fill="#333">No data yet.</text></svg>`, left, top+rowH)
-		return template.HTML(b.String())
+		cv.Text(left, top+rowH, "No data yet.", 14, "start", false)
+		return
 	}
 	const labelW = 140
 	var xs []float64
@@ -196,21 +205,71 @@ func (c Ranges) SVG() template.HTML {
 	if fx == nil {
 		fx = plain
 	}
-	bottomY := top + rowH*len(c.Rows)
-	b.WriteString(`<g font-size="11" fill="#333">`)
+	bottomY := float64(top + rowH*len(c.Rows))
 	for _, x := range xt {
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#ddd"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>`,
-			px(x), px(x), top, bottomY, px(x), bottomY+14, esc(fx(x)))
+		cv.Line(px(x), top, px(x), bottomY, "#dddddd", 1, "")
+		cv.Text(px(x), bottomY+14, fx(x), 11, "middle", false)
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text></g>`, labelW+pw/2, bottomY+34, esc(c.XLabel))
+	cv.Text(labelW+pw/2, bottomY+34, c.XLabel, 11, "middle", false)
 	for i, r := range c.Rows {
 		y := float64(top + rowH*i + rowH/2)
-		fmt.Fprintf(&b, `<g><title>%s: %d, median %s, 90th percentile %s, from %s to %s</title>`, esc(r.Label), r.Count, esc(fx(r.Median)), esc(fx(r.P90)), esc(fx(r.Min)), esc(fx(r.Max)))
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" font-size="12" fill="#333" text-anchor="end" dominant-baseline="middle">%s</text>`, labelW-8, y, esc(r.Label))
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#555" stroke-width="2"/>`, px(r.Min), px(r.Max), y, y)
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="12" fill="%s"/>`, px(r.Median), y-6, math.Max(px(r.P90)-px(r.Median), 2), palette[0])
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#000" stroke-width="3"/></g>`, px(r.Median), px(r.Median), y-8, y+8)
+		cv.Text(labelW-8, y, r.Label, 12, "end", false)
+		cv.Path([]Point{{px(r.Min), y}, {px(r.Max), y}}, "#555555", 2, "",
+			fmt.Sprintf("%s: %d, median %s, 90th percentile %s, from %s to %s", r.Label, r.Count, fx(r.Median), fx(r.P90), fx(r.Min), fx(r.Max)))
+		cv.Rect(px(r.Median), y-6, math.Max(px(r.P90)-px(r.Median), 2), 12, palette[0])
+		cv.Line(px(r.Median), y-8, px(r.Median), y+8, "#000000", 3, "")
 	}
+}
+
+// svgCanvas draws on an SVG element.
+type svgCanvas struct{ b *strings.Builder }
+
+func dashAttr(dash string) string {
+	if dash == "" {
+		return ""
+	}
+	return ` stroke-dasharray="` + dash + `"`
+}
+
+func (c svgCanvas) Line(x1, y1, x2, y2 float64, colour string, width float64, dash string) {
+	fmt.Fprintf(c.b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%g"%s/>`, x1, y1, x2, y2, colour, width, dashAttr(dash))
+}
+
+func (c svgCanvas) Path(pts []Point, colour string, width float64, dash, title string) {
+	var d strings.Builder
+	for i, p := range pts {
+		op := "L"
+		if i == 0 {
+			op = "M"
+		}
+		fmt.Fprintf(&d, "%s%.1f %.1f", op, p.X, p.Y)
+	}
+	fmt.Fprintf(c.b, `<path d="%s" fill="none" stroke="%s" stroke-width="%g"%s>`, d.String(), colour, width, dashAttr(dash))
+	if title != "" {
+		fmt.Fprintf(c.b, `<title>%s</title>`, esc(title))
+	}
+	c.b.WriteString(`</path>`)
+}
+
+func (c svgCanvas) Rect(x, y, w, h float64, colour string) {
+	fmt.Fprintf(c.b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x, y, w, h, colour)
+}
+
+func (c svgCanvas) Text(x, y float64, s string, size float64, anchor string, rotate bool) {
+	tr := ""
+	if rotate {
+		tr = fmt.Sprintf(` transform="rotate(-90 %.1f %.1f)"`, x, y)
+	}
+	fmt.Fprintf(c.b, `<text x="%.1f" y="%.1f" font-size="%g" fill="#333333" text-anchor="%s" dominant-baseline="middle"%s>%s</text>`, x, y, size, anchor, tr, esc(s))
+}
+
+// svg wraps a drawing in an SVG element with its title and description.
+func svg(title, desc string, w, h float64, draw func(Canvas)) template.HTML {
+	var b strings.Builder
+	id := fmt.Sprintf("c%x", hash(title))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" role="img" aria-labelledby="%s-t %s-d" class="chart">`, w, h, id, id)
+	fmt.Fprintf(&b, `<title id="%s-t">%s</title><desc id="%s-d">%s</desc>`, id, esc(title), id, esc(desc))
+	draw(svgCanvas{&b})
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

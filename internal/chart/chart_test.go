@@ -40,7 +40,7 @@ func TestLines(t *testing.T) {
 	if names[0] != "svg" || names[1] != "title" || names[2] != "desc" {
 		t.Errorf("elements %v", names[:3])
 	}
-	for _, want := range []string{`role="img"`, "Still &lt;online&gt;", "share &amp; time", "x&lt;y&gt;", `stroke-dasharray="6 3"`, "3 h", "H"} {
+	for _, want := range []string{`role="img"`, "Still &lt;online&gt;", "share &amp; time", "x&lt;y&gt;", `stroke-dasharray="6 3"`, "3 h", `<path d="M`} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("lacks %q", want)
 		}
