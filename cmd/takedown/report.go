@@ -16,7 +16,7 @@ import (
 func newReportCommand(g *globals) *cobra.Command {
 	var operation, format, out string
 	cmd := &cobra.Command{
-		Use:   "report --operation OP [--format md|csv|json] [--out FILE]",
+		Use:   "report --operation OP [--format md|csv|json|pdf] [--out FILE]",
 		Short: "An operation's figures, each with what it counts and as of when",
 		Long: `report writes an operation's figures as the UI shows them: items by status,
 kind, platform, submitting agency and provider; taken offline (confirmed
@@ -24,9 +24,10 @@ offline only); time to removal overall, per provider and per platform; the
 share still online after a referral (Kaplan-Meier, items still online
 censored); confirmed removals over time; removal orders running and
 overdue; resurgence. Figures of an open operation are marked preliminary.
-md is a summary for people, csv one long table (section, group, measure,
-value), json the figures whole.`,
+pdf is a press-ready summary with the charts, md a summary for people, csv
+one long table (section, group, measure, value), json the figures whole.`,
 		Example: `  takedown report --operation rad-2026-11
+  takedown report --operation rad-2026-11 --format pdf --out figures.pdf
   takedown report --operation rad-2026-11 --format csv --out figures.csv`,
 		Args: cobra.NoArgs,
 		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {

@@ -192,7 +192,12 @@ func TestResurgenceCommands(t *testing.T) {
 	if b, _ := os.ReadFile(csvFile); !strings.Contains(string(b), "items,all,taken_offline,"+strconv.Itoa(confirmed)+"\n") {
 		t.Errorf("report csv:\n%.1000s", b)
 	}
-	if code, _, errOut := runTakedown(t, "", "--db", db, "report", "--operation", "rad-1", "--format", "doc"); code == 0 || !strings.Contains(errOut, "md, csv, json") {
+	pdf := filepath.Join(dir, "figures.pdf")
+	mustRun(t, "--db", db, "report", "--operation", "rad-1", "--format", "pdf", "--out", pdf)
+	if b, _ := os.ReadFile(pdf); !strings.HasPrefix(string(b), "%PDF-") || len(b) < 3000 {
+		t.Errorf("report pdf: %d bytes", len(b))
+	}
+	if code, _, errOut := runTakedown(t, "", "--db", db, "report", "--operation", "rad-1", "--format", "doc"); code == 0 || !strings.Contains(errOut, "md, csv, json, pdf") {
 		t.Errorf("a bad format: exit %d, %s", code, errOut)
 	}
 }

@@ -41,6 +41,9 @@ type Lines struct {
 	XLabel, YLabel string
 	// XTick and YTick format an axis value; nil: a plain number.
 	XTick, YTick func(float64) string
+	// XUnit, when set, makes the x ticks round in x*XUnit (60 for
+	// minutes on an axis of hours).
+	XUnit float64
 	// YMin and YMax fix the y axis (a share: 0 and 1); both zero: from
 	// the data.
 	YMin, YMax float64
@@ -97,7 +100,14 @@ func (c Lines) Draw(cv Canvas) {
 	if y1 == y0 {
 		y1 = y0 + 1
 	}
-	xt, yt := ticks(x0, x1, 5), ticks(y0, y1, 5)
+	unit := c.XUnit
+	if unit == 0 {
+		unit = 1
+	}
+	xt, yt := ticks(x0*unit, x1*unit, 5), ticks(y0, y1, 5)
+	for i := range xt {
+		xt[i] /= unit
+	}
 	x0, x1 = math.Min(x0, xt[0]), math.Max(x1, xt[len(xt)-1])
 	y0, y1 = math.Min(y0, yt[0]), math.Max(y1, yt[len(yt)-1])
 	pw, ph := float64(Width-left-right), float64(Height-top-bottom)

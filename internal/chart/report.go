@@ -14,12 +14,35 @@ func hoursTick(x float64) string {
 	switch {
 	case x == 0:
 		return "0"
-	case x < 1:
-		return fmt.Sprintf("%.0f min", x*60)
-	case x < 48:
-		return fmt.Sprintf("%.4g h", x)
+	case x < 2:
+		return fmt.Sprintf("%.3g min", x*60)
+	case x < 72:
+		return fmt.Sprintf("%.3g h", x)
 	}
 	return fmt.Sprintf("%.3g d", x/24)
+}
+
+// hoursUnit makes ticks round in the unit hoursTick writes for an axis
+// that reaches maxHours.
+func hoursUnit(maxHours float64) float64 {
+	switch {
+	case maxHours < 2:
+		return 60
+	case maxHours < 72:
+		return 1
+	}
+	return 1.0 / 24
+}
+
+// maxX is the largest x of the series.
+func maxX(ss []Series) float64 {
+	m := 0.0
+	for _, s := range ss {
+		for _, p := range s.Points {
+			m = max(m, p.X)
+		}
+	}
+	return m
 }
 
 func shareTick(y float64) string { return fmt.Sprintf("%.0f%%", 100*y) }
@@ -72,12 +95,12 @@ func ForReport(r *takedown.Report) []Named {
 	}
 	out = append(out, Named{"timeline", Lines{Title: "Items taken offline over time",
 		Desc:   fmt.Sprintf("Cumulative confirmed removals by the time of their first offline observation; %d in all.", lastCount(r.TakenOfflineOverTime)),
-		XLabel: xl, YLabel: "items", XTick: hoursTick, Step: true, Series: []Series{line}}})
+		XLabel: xl, YLabel: "items", XTick: hoursTick, XUnit: hoursUnit(maxX([]Series{line})), Step: true, Series: []Series{line}}})
 	// Still online after referral, per platform.
 	out = append(out, Named{"online", Lines{Title: "Still online after referral, per platform",
 		Desc:   "Kaplan-Meier estimate of the share of referred items not yet removed, by time since the referral's receipt; items still online are censored at now.",
-		XLabel: "time since the referral's receipt", YLabel: "share still online", XTick: hoursTick, YTick: shareTick, YMax: 1, Step: true,
-		Series: survivalSeries(r.StillOnline)}})
+		XLabel: "time since the referral's receipt", YLabel: "share still online", XTick: hoursTick, XUnit: hoursUnit(maxX(survivalSeries(r.StillOnline))),
+		YTick: shareTick, YMax: 1, Step: true, Series: survivalSeries(r.StillOnline)}})
 	// Time to removal per provider.
 	var rows []Range
 	for _, f := range r.TimeToRemoval.ByProvider {
@@ -94,8 +117,8 @@ func ForReport(r *takedown.Report) []Named {
 		}
 		out = append(out, Named{"back", Lines{Title: "Not yet back after removal, per platform",
 			Desc:   "Kaplan-Meier estimate of the share of removed channels, groups and accounts without a confirmed successor, by time since their removal; those not back are censored at now.",
-			XLabel: "time since the removal", YLabel: "share not back", XTick: hoursTick, YTick: shareTick, YMax: 1, Step: true,
-			Series: survivalSeries(curves)}})
+			XLabel: "time since the removal", YLabel: "share not back", XTick: hoursTick, XUnit: hoursUnit(maxX(survivalSeries(curves))),
+			YTick: shareTick, YMax: 1, Step: true, Series: survivalSeries(curves)}})
 	}
 	return out
 }

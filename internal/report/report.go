@@ -1,6 +1,6 @@
 // Package report writes an operation's figures (takedown.Report) for
-// people outside takedown: Markdown for a press summary, CSV and JSON for
-// other programs. Every figure says what it counts and as of when, and a
+// people outside takedown: a PDF for the press, Markdown for a summary,
+// CSV and JSON for other programs. Every figure says what it counts and as of when, and a
 // report of an open operation says that its figures are preliminary.
 package report
 
@@ -17,7 +17,7 @@ import (
 )
 
 // Formats are the formats Write knows.
-var Formats = []string{"md", "csv", "json"}
+var Formats = []string{"md", "csv", "json", "pdf"}
 
 // Write writes r in format.
 func Write(w io.Writer, format string, r *takedown.Report) error {
@@ -26,6 +26,8 @@ func Write(w io.Writer, format string, r *takedown.Report) error {
 		return markdown(w, r)
 	case "csv":
 		return csvReport(w, r)
+	case "pdf":
+		return pdfReport(w, r)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

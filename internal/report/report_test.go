@@ -135,3 +135,28 @@ func TestAt(t *testing.T) {
 		}
 	}
 }
+
+// The PDF: a document, deterministic, that says what the others say.
+func TestPDF(t *testing.T) {
+	var b bytes.Buffer
+	compressPDF = false
+	defer func() { compressPDF = true }()
+	if err := Write(&b, "pdf", sample()); err != nil {
+		t.Fatal(err)
+	}
+	pdf := b.String()
+	if !strings.HasPrefix(pdf, "%PDF-") || !strings.HasSuffix(strings.TrimSpace(pdf), "%%EOF") {
+		t.Fatalf("not a PDF: %.40q ... %q", pdf, pdf[len(pdf)-20:])
+	}
+	for _, want := range []string{"2 items taken offline", "Preliminary figures: the operation is open", "What the figures count", "Time to removal, per provider",
+		"Items taken offline over time", "Still online after referral", "Resurgence: did the network come back?", "chanhost", "Action day"} {
+		if !strings.Contains(pdf, want) {
+			t.Errorf("the PDF lacks %q", want)
+		}
+	}
+	var again bytes.Buffer
+	Write(&again, "pdf", sample())
+	if !bytes.Equal(b.Bytes(), again.Bytes()) {
+		t.Errorf("the same report made two different PDFs")
+	}
+}
