@@ -169,6 +169,10 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 			}
 			trail = append(trail, row)
 		}
+	}
+	// The audit chain is the auditors' (as in the API).
+	auditor := a.SeesAll()
+	if auditor {
 		if events, err = s.store.ListAudit(r.Context(), takedown.AuditFilter{Subject: "item:" + strconv.FormatInt(it.ID, 10), Limit: 200}); err != nil {
 			return err
 		}
@@ -181,7 +185,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
 		"StatusLabel": labelOf(statusLabels, v.Status), "Captures": caps,
 		"Predecessors": matchRows(predecessors), "Successors": matchRows(successors),
-		"Overseer": overseer, "Trail": trail, "Events": events, "MayHold": a.MaySubmit(op), "Reasons": takedown.HoldReasons,
+		"Overseer": overseer, "Auditor": auditor, "Trail": trail, "Events": events, "MayHold": a.MaySubmit(op), "Reasons": takedown.HoldReasons,
 		"Done": doneMessages[r.URL.Query().Get("done")],
 	})
 	return nil

@@ -108,6 +108,7 @@ func (s *Server) routes() []route {
 		{"POST /users/{user}/state", s.setUserState},
 		{"POST /tokens/{token}/revoke", s.revokeToken},
 		{"POST /notices/{notice}/read", s.readNotice},
+		{"GET /audit", s.auditPage},
 
 		// The provider portal (the link messages carry).
 		{"GET /portal", s.portalPage},
@@ -319,6 +320,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if a, ok := auth.Authenticated(r.Context()); ok {
 		data["Me"] = a.User
 		data["IsAdmin"] = a.Has(takedown.RoleAdmin)
+		data["IsAuditor"] = a.Has(takedown.RoleAuditor)
 		_, notLiaison := liaison(a)
 		data["IsLiaison"] = notLiaison == nil
 	}
