@@ -84,7 +84,9 @@ func TestBrowser(t *testing.T) {
 	before := b.itemsTotal()
 
 	// Imports a file: the figures change.
-	b.run("import", chromedp.Navigate(base+"/operations/rad-1/import"), chromedp.WaitVisible(`#file`),
+	b.run("import page", chromedp.Navigate(base+"/operations/rad-1/import"), chromedp.WaitVisible(`#file`))
+	b.accessible("the import page")
+	b.run("import", chromedp.WaitVisible(`#file`),
 		chromedp.SetUploadFiles(`#file`, []string{upload}), chromedp.Click(`form.stacked button[type=submit]`), chromedp.WaitVisible(`#result`))
 	var result string
 	b.run("import result", chromedp.Text(`section[aria-labelledby=result]`, &result))
@@ -96,10 +98,11 @@ func TestBrowser(t *testing.T) {
 		b.fail("the operation has %d items after the import, %d before: want 2 more", after, before)
 	}
 	var svg int
-	b.run("charts", chromedp.Evaluate(`document.querySelectorAll('svg.chart').length`, &svg))
+	b.run("charts", chromedp.Evaluate(`document.querySelectorAll('svg.chart[role=img] > title').length`, &svg))
 	if svg < 3 {
-		b.fail("%d charts on the operation page, want at least 3", svg)
+		b.fail("%d charts with a title on the operation page, want at least 3", svg)
 	}
+	b.accessible("the operation page")
 
 	// Opens an item from the list and holds it.
 	b.run("items", chromedp.Navigate(base+"/operations/rad-1/items?q=browser_found_one"), chromedp.WaitVisible(`main`))
@@ -109,6 +112,7 @@ func TestBrowser(t *testing.T) {
 	if !strings.HasPrefix(heading, "Item ") {
 		b.fail("the item page's heading: %q", heading)
 	}
+	b.accessible("the item page")
 	b.run("hold", chromedp.SetValue(`#reason`, "investigation"), chromedp.SendKeys(`#note`, "case 2026/41"),
 		chromedp.Click(`section[aria-labelledby=holds] button[type=submit]`), chromedp.WaitVisible(`p.done`))
 	var held string
@@ -128,6 +132,7 @@ func TestBrowser(t *testing.T) {
 	var loc string
 	b.run("where", chromedp.Location(&loc))
 	b.run("referral again", chromedp.Navigate(strings.SplitN(loc, "?", 2)[0]), chromedp.WaitVisible(`form[action$="/answers"]`))
+	b.accessible("the portal's referral page")
 	var firstItem string
 	b.run("first answer", chromedp.AttributeValue(`form[action$="/answers"] input[name=item]`, "value", &firstItem, nil))
 	b.run("answer", chromedp.SetValue(`#outcome-`+firstItem, "removed"), chromedp.Click(`form[action$="/answers"] button[type=submit]`), chromedp.WaitVisible(`p.done`))
@@ -233,6 +238,22 @@ func (b *browser) login(user, password string) {
 func (b *browser) logout() {
 	b.t.Helper()
 	b.run("sign out", chromedp.Click(`form.signout button`), chromedp.WaitVisible(`#user`))
+}
+
+// accessible checks what a page must have for keyboard and screen-reader
+// users: every form control has a label, and the page a main landmark
+// and one h1.
+func (b *browser) accessible(what string) {
+	b.t.Helper()
+	var unlabelled []string
+	var mains, h1s int
+	b.run("accessibility of "+what,
+		chromedp.Evaluate(`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.outerHTML.slice(0, 80))`, &unlabelled),
+		chromedp.Evaluate(`document.querySelectorAll('main').length`, &mains),
+		chromedp.Evaluate(`document.querySelectorAll('h1').length`, &h1s))
+	if len(unlabelled) > 0 || mains != 1 || h1s != 1 {
+		b.fail("%s: controls without a label %v, %d main landmarks, %d h1", what, unlabelled, mains, h1s)
+	}
 }
 
 // itemsTotal reads the operation page's count of all items.
