@@ -22,25 +22,32 @@ func operationCharts(r *takedown.Report) map[string]template.HTML {
 }
 
 // reportFresh is how long the operation page serves a report before it
-// computes it again. Counting a million items by kind, platform, agency
-// and provider takes seconds; the page says as of when its figures are,
-// reloads itself every 30 seconds, and many people watch one operation.
-const reportFresh = 20 * time.Second
+// computes it again, and reportStale how long, past that, it still serves
+// the old one while a new one is computed in the background. Counting a
+// million items by kind, platform, agency and provider takes seconds; the
+// page says as of when its figures are, reloads itself every 30 seconds,
+// and many people watch one operation.
+const (
+	reportFresh = 20 * time.Second
+	reportStale = 2 * time.Minute
+)
 
-// reportCache keeps each operation's latest report; one computation at a
-// time per operation, the others wait for it.
+// reportCache keeps each operation's latest report.
 type reportCache struct {
 	mu   sync.Mutex
 	byOp map[int64]*cachedReport
 }
 
 type cachedReport struct {
-	mu  sync.Mutex // held while computing
-	rep *takedown.Report
-	at  time.Time
+	mu         sync.Mutex // held while computing in the foreground
+	rep        *takedown.Report
+	at         time.Time
+	refreshing bool
 }
 
-// report returns the operation's report, at most reportFresh old.
+// report returns the operation's report: the cached one while fresh, the
+// cached one while a new one is computed in the background when it is
+// stale, else a new one.
 func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.Report, error) {
 	c := &s.reports
 	c.mu.Lock()
@@ -56,7 +63,15 @@ func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := s.now()
-	if e.rep != nil && now.Sub(e.at) < reportFresh && now.Sub(e.at) >= 0 {
+	age := now.Sub(e.at)
+	switch {
+	case e.rep != nil && age >= 0 && age < reportFresh:
+		return e.rep, nil
+	case e.rep != nil && age >= 0 && age < reportFresh+reportStale:
+		if !e.refreshing {
+			e.refreshing = true
+			go s.refresh(e, op)
+		}
 		return e.rep, nil
 	}
 	rep, err := takedown.OperationReport(ctx, s.store, op, now)
@@ -65,6 +80,24 @@ func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.
 	}
 	e.rep, e.at = rep, now
 	return rep, nil
+}
+
+// refresh computes an operation's report in the background.
+func (s *Server) refresh(e *cachedReport, op *takedown.Operation) {
+	ctx, cancel := context.WithTimeout(context.Background(), reportStale)
+	defer cancel()
+	now := s.now()
+	rep, err := takedown.OperationReport(ctx, s.store, op, now)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.refreshing = false
+	if err != nil {
+		s.log.Warn("refresh the operation's figures", "operation", op.Slug, "error", err)
+		return
+	}
+	if now.After(e.at) {
+		e.rep, e.at = rep, now
+	}
 }
 
 // forget drops an operation's report: a change made through this UI

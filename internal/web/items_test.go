@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,4 +181,34 @@ func TestCapturePage(t *testing.T) {
 	}
 	caps, _ := nb.db.ListCaptures(ctx, nb.items["one"])
 	wantStatus(t, nb.get(t, "ana", "/operations/rad-1/items/"+nb.item("one")+"/captures/"+strconv.FormatInt(caps[0].ID, 10)), http.StatusServiceUnavailable, "a capture without a store")
+}
+
+// The operation page's figures are computed at most every 20 s; a stale
+// report is served while a new one is computed behind it.
+func TestOperationReportCache(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	b := setupWith(t, func(c *web.Config) { c.Now = now })
+	first := b.get(t, "ana", "/operations/rad-1?live=0")
+	wantIn(t, first, "the first figures", "As of 2026-11-24 12:00 UTC")
+	advance(10 * time.Second)
+	wantIn(t, b.get(t, "ana", "/operations/rad-1?live=0"), "fresh figures", "As of 2026-11-24 12:00 UTC")
+	advance(50 * time.Second) // stale: served, and computed again behind
+	wantIn(t, b.get(t, "ana", "/operations/rad-1?live=0"), "stale figures", "As of 2026-11-24 12:00 UTC")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p := b.get(t, "ana", "/operations/rad-1?live=0")
+		if strings.Contains(p.body, "As of 2026-11-24 12:01 UTC") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale figures were not computed again")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	advance(time.Hour) // too old to serve: computed before the answer
+	wantIn(t, b.get(t, "ana", "/operations/rad-1?live=0"), "old figures", "As of 2026-11-24 13:01 UTC")
 }
