@@ -77,6 +77,17 @@ func (h *Hold) Active(now time.Time) bool {
 	return h.ReleasedAt == nil && now.Before(h.ExpiresAt)
 }
 
+// State says where the hold stands at now: active, released or expired.
+func (h *Hold) State(now time.Time) string {
+	switch {
+	case h.ReleasedAt != nil:
+		return "released"
+	case !h.Active(now):
+		return "expired"
+	}
+	return "active"
+}
+
 // Covers reports whether the hold covers an item (active or not).
 func (h *Hold) Covers(it *Item) bool {
 	switch h.Scope {

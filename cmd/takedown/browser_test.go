@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,24 +52,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	base := serveForTest(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	g := &globals{db: db, logLevel: "error", logFormat: "text", stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
-	g.logger, _ = newLogger(io.Discard, "error", "text")
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, g, &serveOptions{listen: "127.0.0.1:0", jobs: false, sessionIdle: time.Hour, sessionMax: time.Hour, ready: func(addr string) { ready <- addr }})
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
 
 	artifacts := os.Getenv("TAKEDOWN_TEST_ARTIFACTS")
 	if artifacts == "" {

@@ -97,14 +97,7 @@ renewed.`,
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tAGENCY\tCOVERS\tREASON\tSTATE\tUNTIL\tNOTE")
 			for _, h := range hs {
-				state := "active"
-				switch {
-				case h.ReleasedAt != nil:
-					state = "released"
-				case !h.Active(now):
-					state = "expired"
-				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Agency, holdScope(h), h.Reason, state, h.ExpiresAt.Format(time.RFC3339), dash(h.Note))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Agency, holdScope(h), h.Reason, h.State(now), h.ExpiresAt.Format(time.RFC3339), dash(h.Note))
 			}
 			return tw.Flush()
 		}),

@@ -37,24 +37,7 @@ func TestSignIn(t *testing.T) {
 	mustRun(t, "--db", db, "import", "--operation", "rad-1", "--agency", "nl-iru", "../../examples/agency-a.csv")
 	mustRun(t, "--db", db, "hold", "place", "--operation", "rad-1", "--agency", "be-iru", "--handle", "telegram:example_news_relay", "--reason", "investigation", "--note", "be case 9")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	g := &globals{db: db, logLevel: "info", logFormat: "text", stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
-	g.logger, _ = newLogger(io.Discard, "info", "text")
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, g, &serveOptions{listen: "127.0.0.1:0", jobs: false, ready: func(addr string) { ready <- addr }})
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	base := serveForTest(t, db)
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(path string) (*http.Response, string) {
@@ -177,8 +160,6 @@ func TestSignIn(t *testing.T) {
 	if out := mustRun(t, "--db", db, "audit", "verify"); !strings.Contains(out, "verified") {
 		t.Errorf("audit verify: %s", out)
 	}
-	cancel()
-	<-done
 }
 
 // TestAuditCommands: verify, a signed head, and a chain changed behind
@@ -225,4 +206,38 @@ func tamper(t *testing.T, path, query string) {
 	if _, err := raw.Exec(query); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// serveForTest serves the UI and the API on db, without jobs, on a free
+// loopback port until the test ends, and returns its base URL.
+func serveForTest(t *testing.T, db string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &globals{db: db, logLevel: "error", logFormat: "text", stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard}
+	g.logger, _ = newLogger(io.Discard, "error", "text")
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, g, &serveOptions{listen: "127.0.0.1:0", jobs: false, sessionIdle: time.Hour, sessionMax: time.Hour, ready: func(addr string) { ready <- addr }})
+	}()
+	// At the end, the server stops and closes the database before the
+	// test's folder goes.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return "http://" + addr
+	case err := <-done:
+		done <- err // for the cleanup: it has stopped
+		t.Fatalf("serve: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return ""
 }

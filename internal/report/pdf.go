@@ -129,16 +129,8 @@ func pdfReport(w io.Writer, r *takedown.Report) error {
 		m := res.Matches
 		d.text(fmt.Sprintf("Candidate successors found by takedown's watch: %d; matches %d open, %d confirmed, %d rejected; successors confirmed %d, referred again %d.",
 			m.Candidates, m.Open, m.Confirmed, m.Rejected, m.Successors, m.Referred))
-		var rows [][]string
-		for _, f := range append(append([]takedown.ResurgenceFigure{}, res.ByPlatform...), res.All...) {
-			med := "-"
-			if f.Back > 0 {
-				med = duration(f.Median)
-			}
-			rows = append(rows, []string{f.Group, strconv.Itoa(f.Removed), strconv.Itoa(f.Back), percent(f.Share), med})
-		}
-		if len(rows) > 0 {
-			d.table([]string{"platform", "removed", "came back", "share", "median time to resurgence"}, rows, []float64{40, 30, 30, 25, 55})
+		if rows := resurgenceRows(res); len(rows) > 0 {
+			d.table(resurgenceHead, rows, []float64{40, 30, 30, 25, 55})
 		}
 	}
 	return pdf.Output(w)

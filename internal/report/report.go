@@ -238,20 +238,28 @@ func markdown(w io.Writer, r *takedown.Report) error {
 		m := res.Matches
 		p("Candidate successors found by the watch: %d; matches %d open, %d confirmed, %d rejected; successors confirmed %d, referred again %d.\n\n",
 			m.Candidates, m.Open, m.Confirmed, m.Rejected, m.Successors, m.Referred)
-		var rows [][]string
-		for _, f := range append(append([]takedown.ResurgenceFigure{}, res.ByPlatform...), res.All...) {
-			med := "-"
-			if f.Back > 0 {
-				med = duration(f.Median)
-			}
-			rows = append(rows, []string{f.Group, strconv.Itoa(f.Removed), strconv.Itoa(f.Back), percent(f.Share), med})
-		}
-		if len(rows) > 0 {
-			table([]string{"platform", "removed", "came back", "share", "median time to resurgence"}, rows)
+		if rows := resurgenceRows(res); len(rows) > 0 {
+			table(resurgenceHead, rows)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// resurgenceHead and resurgenceRows are the resurgence table: per
+// platform of the removed items, then all.
+var resurgenceHead = []string{"platform", "removed", "came back", "share", "median time to resurgence"}
+
+func resurgenceRows(res *takedown.Resurgence) [][]string {
+	var rows [][]string
+	for _, f := range append(append([]takedown.ResurgenceFigure{}, res.ByPlatform...), res.All...) {
+		med := "-"
+		if f.Back > 0 {
+			med = duration(f.Median)
+		}
+		rows = append(rows, []string{f.Group, strconv.Itoa(f.Removed), strconv.Itoa(f.Back), percent(f.Share), med})
+	}
+	return rows
 }
 
 // csvReport writes the figures as rows of section, group, measure, value:

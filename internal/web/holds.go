@@ -40,14 +40,7 @@ func (s *Server) renderHolds(w http.ResponseWriter, r *http.Request, status int,
 	}
 	rows := make([]holdRow, 0, len(hs))
 	for _, h := range hs {
-		state := "active"
-		switch {
-		case h.ReleasedAt != nil:
-			state = "released"
-		case !h.Active(now):
-			state = "expired"
-		}
-		rows = append(rows, holdRow{Hold: h, State: state, Mine: h.Agency == a.Agency()})
+		rows = append(rows, holdRow{Hold: h, State: h.State(now), Mine: h.Agency == a.Agency()})
 	}
 	data := map[string]any{"Operation": op, "Holds": rows, "MayPlace": a.MaySubmit(op), "Reasons": takedown.HoldReasons, "Platforms": takedown.Platforms,
 		"AllOfThem": a.SeesAll() || a.MayCoordinate(op), "Agency": a.Agency()}
