@@ -16,6 +16,7 @@ import (
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/simnet"
 	"github.com/takedown-project/takedown/internal/sqlite"
+	"github.com/takedown-project/takedown/internal/storetest"
 )
 
 // takedown resurgence match finds the simulated adversary's successors
@@ -235,22 +236,6 @@ func confirmRemoved(t *testing.T, path, slug string, removed []*simnet.Entity) i
 			}
 		}
 	}
-	r := &takedown.Referral{OperationID: op.ID, Provider: "all-sim", LegalBasis: takedown.BasisReferral}
-	if _, err := db.CreateReferral(ctx, r, ids); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	if err := db.RecordDelivery(ctx, r.ID, takedown.DeliveryUpdate{Channel: takedown.ChannelEmail, State: takedown.DeliveryDelivered, At: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	var obs []takedown.Observation
-	for _, id := range ids {
-		for _, d := range []time.Duration{50 * time.Minute, 30 * time.Minute} {
-			obs = append(obs, takedown.Observation{ItemID: id, At: now.Add(-d), Verdict: takedown.VerdictOffline, Reason: takedown.ReasonNotFound})
-		}
-	}
-	if _, err := db.RecordObservations(ctx, obs, takedown.DefaultSchedule); err != nil {
-		t.Fatal(err)
-	}
+	storetest.ConfirmOffline(t, db, op.ID, "all-sim", ids)
 	return len(ids)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/takedown-project/takedown/internal/resurgence"
 	"github.com/takedown-project/takedown/internal/simnet"
 	"github.com/takedown-project/takedown/internal/sqlite"
+	"github.com/takedown-project/takedown/internal/storetest"
 )
 
 // TestWatchFindsSuccessors runs resurgence as takedown does, against the
@@ -147,23 +148,7 @@ func TestWatchFindsSuccessors(t *testing.T) {
 			ids = append(ids, id)
 		}
 	}
-	r := &takedown.Referral{OperationID: op.ID, Provider: "all", LegalBasis: takedown.BasisReferral}
-	if _, err := db.CreateReferral(ctx, r, ids); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	if err := db.RecordDelivery(ctx, r.ID, takedown.DeliveryUpdate{Channel: takedown.ChannelEmail, State: takedown.DeliveryDelivered, At: now.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	var obs []takedown.Observation
-	for _, id := range ids {
-		for _, d := range []time.Duration{50 * time.Minute, 30 * time.Minute} {
-			obs = append(obs, takedown.Observation{ItemID: id, At: now.Add(-d), Verdict: takedown.VerdictOffline, Reason: takedown.ReasonNotFound})
-		}
-	}
-	if _, err := db.RecordObservations(ctx, obs, takedown.Schedule{After: []time.Duration{time.Minute}, ConfirmAfter: 10 * time.Minute, Recheck: time.Hour, Retry: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
+	storetest.ConfirmOffline(t, db, op.ID, "all", ids)
 
 	// 4. Days later the adversary's successors are up and announced.
 	clock.Advance(3 * 24 * time.Hour)

@@ -335,3 +335,29 @@ func testBreakdown(t *testing.T, open Opener) {
 		t.Errorf("breakdown of no operation: %v", err)
 	}
 }
+
+// ConfirmOffline refers items to provider in one referral its provider
+// received an hour ago, and observes each offline twice, 20 minutes
+// apart, so that they are confirmed offline: what verification would do,
+// for the tests beyond this suite that need removed items (resurgence
+// against the simulator).
+func ConfirmOffline(t testing.TB, st takedown.Store, operationID int64, provider string, ids []int64) {
+	t.Helper()
+	r := &takedown.Referral{OperationID: operationID, Provider: provider, LegalBasis: takedown.BasisReferral}
+	if _, err := st.CreateReferral(ctx, r, ids); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := st.RecordDelivery(ctx, r.ID, takedown.DeliveryUpdate{Channel: takedown.ChannelEmail, State: takedown.DeliveryDelivered, At: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var obs []takedown.Observation
+	for _, id := range ids {
+		for _, d := range []time.Duration{50 * time.Minute, 30 * time.Minute} {
+			obs = append(obs, takedown.Observation{ItemID: id, At: now.Add(-d), Verdict: takedown.VerdictOffline, Reason: takedown.ReasonNotFound})
+		}
+	}
+	if _, err := st.RecordObservations(ctx, obs, takedown.DefaultSchedule); err != nil {
+		t.Fatal(err)
+	}
+}
