@@ -527,7 +527,7 @@ func printDemoWhere(w io.Writer, addr string, op *takedown.Operation, dir, infoP
 	}
 	info := srv.Info()
 	fmt.Fprintf(w, "6. serving\n")
-	fmt.Fprintf(w, "   UI               %s/  (sign in as %s, password %s)\n", base, login.user, login.password)
+	fmt.Fprintf(w, "   dashboard        %s/login?next=/operations/%s  (sign in as %s, password %s: the action day unfolds in its figures and charts)\n", base, op.Slug, login.user, login.password)
 	fmt.Fprintf(w, "   API              %s/api/v1 (OpenAPI: %s/api/v1/openapi.json)\n", base, base)
 	fmt.Fprintf(w, "   the items        curl -H 'Authorization: Bearer %s' '%s/api/v1/operations/%s/items?limit=20'\n", login.token, base, op.Slug)
 	fmt.Fprintf(w, "   on the command line:  takedown --db %s items list --operation %s --platform telegram\n", filepath.Join(dir, "takedown.db"), op.Slug)
