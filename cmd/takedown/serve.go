@@ -215,6 +215,9 @@ func newHandler(ctx context.Context, g *globals, o *serveOptions, db database) (
 	if err != nil {
 		return nil, err
 	}
+	// A million items take seconds to count: the open operations' figures
+	// are computed while the server starts, not at the first look.
+	ui.Warm(ctx)
 	mux := http.NewServeMux()
 	plan := refer.Planner(db, attribute.Options{ASNDatabase: o.asnDB}, time.Now)
 	mux.Handle("/api/", api.New(api.Config{Store: db, Recognize: canon.Recognize, Auth: authn, Plan: plan, Logger: g.logger}))

@@ -107,3 +107,24 @@ func (s *Server) forget(operationID int64) {
 	delete(s.reports.byOp, operationID)
 	s.reports.mu.Unlock()
 }
+
+// Warm computes the figures of every open operation in the background,
+// one after the other, so that the first look at a large operation's page
+// after a start does not wait for them. It returns at once.
+func (s *Server) Warm(ctx context.Context) {
+	go func() {
+		ops, err := s.store.ListOperations(ctx)
+		if err != nil {
+			s.log.Warn("warm the operations' figures", "error", err)
+			return
+		}
+		for _, op := range ops {
+			if op.Status != takedown.OperationOpen || ctx.Err() != nil {
+				continue
+			}
+			if _, err := s.report(ctx, op); err != nil && ctx.Err() == nil {
+				s.log.Warn("warm the operation's figures", "operation", op.Slug, "error", err)
+			}
+		}
+	}()
+}
