@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/takedown-project/takedown"
@@ -136,6 +139,68 @@ func TestBrowser(t *testing.T) {
 	if err != nil || len(refs) != 1 || refs[0].Counts[takedown.OutcomeRemoved] != 1 || refs[0].AcknowledgedAt == nil {
 		t.Errorf("the referral after the liaison's answer: %+v, %v", refs, err)
 	}
+}
+
+// The demo opens on the dashboard, and the action day unfolds in it: as
+// the simulated providers act and the prober confirms, the page's
+// figure of items taken offline rises and its charts draw the removals.
+func TestDemoDashboard(t *testing.T) {
+	chrome := findChromium()
+	if chrome == "" {
+		if os.Getenv("TAKEDOWN_TEST_REQUIRE_BROWSER") != "" {
+			t.Fatal("no chromium found, and the browser tests are required (apt-get install chromium)")
+		}
+		t.Skip("no chromium on this machine (apt-get install chromium)")
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, logLevel: "warn", logFormat: "text", logger: slog.New(slog.DiscardHandler)}
+	o := &demoOptions{scenario: scenarioOptions{path: smallScenario}, dir: dir, listen: "127.0.0.1:0", progress: "never"}
+	ready := make(chan [2]string, 1)
+	o.ready = func(addr, token string) { ready <- [2]string{addr, token} }
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, g, o, true) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var addr, token string
+	select {
+	case r := <-ready:
+		addr, token = r[0], r[1]
+	case err := <-done:
+		t.Fatalf("demo ended before serving: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("demo did not start serving")
+	}
+	base := "http://" + addr
+	artifacts := os.Getenv("TAKEDOWN_TEST_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = filepath.Join(dir, "screenshots")
+	}
+	b := newBrowser(t, ctx, chrome, base, artifacts)
+	// The demo's user, by its token (the page takes one as the API does).
+	b.run("sign in by token", network.Enable(), network.SetExtraHTTPHeaders(network.Headers{"Authorization": "Bearer " + token}))
+	b.run("dashboard", chromedp.Navigate(base+"/operations/rad-2026-11"), chromedp.WaitVisible(`h1`))
+	var refresh int
+	b.run("live", chromedp.Evaluate(`document.querySelectorAll('meta[http-equiv=refresh]').length`, &refresh))
+	if refresh != 1 {
+		b.fail("the open operation's dashboard does not reload itself")
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var heading string
+		var paths int
+		b.run("figures", chromedp.Navigate(base+"/operations/rad-2026-11?live=0"), chromedp.WaitVisible(`#taken`),
+			chromedp.Text(`#taken`, &heading),
+			chromedp.Evaluate(`document.querySelectorAll('svg.chart path').length`, &paths))
+		n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(heading, "Taken offline:")))
+		if n > 0 && paths >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.fail("two minutes into the demo the dashboard says %q with %d lines drawn", heading, paths)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	b.accessible("the demo's dashboard")
 }
 
 // findChromium returns Chromium's path, "" if there is none.

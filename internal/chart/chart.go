@@ -175,6 +175,7 @@ type Ranges struct {
 	Title, Desc string
 	XLabel      string
 	XTick       func(float64) string
+	XUnit       float64 // as Lines.XUnit
 	Rows        []Range
 }
 
@@ -207,7 +208,14 @@ func (c Ranges) Draw(cv Canvas) {
 	if x1 == x0 {
 		x1 = x0 + 1
 	}
-	xt := ticks(x0, x1, 5)
+	unit := c.XUnit
+	if unit == 0 {
+		unit = 1
+	}
+	xt := ticks(x0*unit, x1*unit, 5)
+	for i := range xt {
+		xt[i] /= unit
+	}
 	x1 = math.Max(x1, xt[len(xt)-1])
 	pw := float64(Width - labelW - right)
 	px := func(x float64) float64 { return labelW + (x-x0)/(x1-x0)*pw }

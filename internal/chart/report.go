@@ -10,22 +10,24 @@ import (
 
 // The charts of an operation's report, for the UI and the PDF alike.
 
-func hoursTick(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case x < 2:
-		return fmt.Sprintf("%.3g min", x*60)
-	case x < 72:
-		return fmt.Sprintf("%.3g h", x)
+// hoursTick writes an hours axis's tick in the axis's unit (hoursUnit):
+// one axis, one unit.
+func hoursTick(unit float64) func(float64) string {
+	name := map[float64]string{3600: "s", 60: "min", 1: "h", 1.0 / 24: "d"}[unit]
+	return func(x float64) string {
+		if x == 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.3g %s", x*unit, name)
 	}
-	return fmt.Sprintf("%.3g d", x/24)
 }
 
 // hoursUnit makes ticks round in the unit hoursTick writes for an axis
 // that reaches maxHours.
 func hoursUnit(maxHours float64) float64 {
 	switch {
+	case maxHours < 2.0/60:
+		return 3600
 	case maxHours < 2:
 		return 60
 	case maxHours < 72:
@@ -95,20 +97,22 @@ func ForReport(r *takedown.Report) []Named {
 	}
 	out = append(out, Named{"timeline", Lines{Title: "Items taken offline over time",
 		Desc:   fmt.Sprintf("Cumulative confirmed removals by the time of their first offline observation; %d in all.", lastCount(r.TakenOfflineOverTime)),
-		XLabel: xl, YLabel: "items", XTick: hoursTick, XUnit: hoursUnit(maxX([]Series{line})), Step: true, Series: []Series{line}}})
+		XLabel: xl, YLabel: "items", XTick: hoursTick(hoursUnit(maxX([]Series{line}))), XUnit: hoursUnit(maxX([]Series{line})), Step: true, Series: []Series{line}}})
 	// Still online after referral, per platform.
 	out = append(out, Named{"online", Lines{Title: "Still online after referral, per platform",
 		Desc:   "Kaplan-Meier estimate of the share of referred items not yet removed, by time since the referral's receipt; items still online are censored at now.",
-		XLabel: "time since the referral's receipt", YLabel: "share still online", XTick: hoursTick, XUnit: hoursUnit(maxX(survivalSeries(r.StillOnline))),
+		XLabel: "time since the referral's receipt", YLabel: "share still online", XTick: hoursTick(hoursUnit(maxX(survivalSeries(r.StillOnline)))), XUnit: hoursUnit(maxX(survivalSeries(r.StillOnline))),
 		YTick: shareTick, YMax: 1, Step: true, Series: survivalSeries(r.StillOnline)}})
 	// Time to removal per provider.
 	var rows []Range
+	maxRange := 0.0
 	for _, f := range r.TimeToRemoval.ByProvider {
+		maxRange = max(maxRange, float64(f.Max)/3600)
 		rows = append(rows, Range{Label: f.Group, Count: f.Count, Min: float64(f.Min) / 3600, Median: float64(f.Median) / 3600, P90: float64(f.P90) / 3600, Max: float64(f.Max) / 3600})
 	}
 	out = append(out, Named{"ttr", Ranges{Title: "Time to removal per provider",
 		Desc:   "For each provider, the fastest and slowest confirmed removal (line), the median (black mark) and the 90th percentile (end of the bar).",
-		XLabel: "time from the referral's receipt to the removal", XTick: hoursTick, Rows: rows}})
+		XLabel: "time from the referral's receipt to the removal", XTick: hoursTick(hoursUnit(maxRange)), XUnit: hoursUnit(maxRange), Rows: rows}})
 	// Not yet back after removal, per platform.
 	if r.Resurgence != nil {
 		var curves []takedown.SurvivalCurve
@@ -117,7 +121,7 @@ func ForReport(r *takedown.Report) []Named {
 		}
 		out = append(out, Named{"back", Lines{Title: "Not yet back after removal, per platform",
 			Desc:   "Kaplan-Meier estimate of the share of removed channels, groups and accounts without a confirmed successor, by time since their removal; those not back are censored at now.",
-			XLabel: "time since the removal", YLabel: "share not back", XTick: hoursTick, XUnit: hoursUnit(maxX(survivalSeries(curves))),
+			XLabel: "time since the removal", YLabel: "share not back", XTick: hoursTick(hoursUnit(maxX(survivalSeries(curves)))), XUnit: hoursUnit(maxX(survivalSeries(curves))),
 			YTick: shareTick, YMax: 1, Step: true, Series: survivalSeries(curves)}})
 	}
 	return out
