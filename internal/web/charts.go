@@ -23,13 +23,16 @@ func operationCharts(r *takedown.Report) map[string]template.HTML {
 
 // reportFresh is how long the operation page serves a report before it
 // computes it again, and reportStale how long, past that, it still serves
-// the old one while a new one is computed in the background. Counting a
+// the old one (saying as of when) while a new one is computed in the
+// background. Counting a
 // million items by kind, platform, agency and provider takes seconds; the
 // page says as of when its figures are, reloads itself every 30 seconds,
 // and many people watch one operation.
 const (
 	reportFresh = 20 * time.Second
-	reportStale = 2 * time.Minute
+	reportStale = 15 * time.Minute
+	// reportTime bounds one computation in the background.
+	reportTime = 5 * time.Minute
 )
 
 // reportCache keeps each operation's latest report.
@@ -84,7 +87,7 @@ func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.
 
 // refresh computes an operation's report in the background.
 func (s *Server) refresh(e *cachedReport, op *takedown.Operation) {
-	ctx, cancel := context.WithTimeout(context.Background(), reportStale)
+	ctx, cancel := context.WithTimeout(context.Background(), reportTime)
 	defer cancel()
 	now := s.now()
 	rep, err := takedown.OperationReport(ctx, s.store, op, now)
