@@ -339,10 +339,12 @@ type ResurgenceTime struct {
 
 // ResurgenceService keeps signals and matches.
 type ResurgenceService interface {
-	// DueSignals returns up to limit items, after afterID in ID order, of
-	// operations that watch for successors, whose newest successful
-	// capture has not fed their signals yet.
-	DueSignals(ctx context.Context, afterID int64, limit int) ([]SignalSource, error)
+	// DueSignals returns up to limit successful captures, after capture
+	// afterCapture in ID order, of channels, groups and accounts of
+	// operations that watch for successors, that are newer than what fed
+	// their item's signals: a reader keeps its place by capture ID and
+	// reads only what came since.
+	DueSignals(ctx context.Context, afterCapture int64, limit int) ([]SignalSource, error)
 	// RecordSignals stores signals (computed from a capture when
 	// CaptureID is set), replacing an item's earlier ones; the item is
 	// matched again. Returns ENOTFOUND for an unknown item.

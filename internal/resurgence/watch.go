@@ -58,7 +58,14 @@ type Watcher struct {
 
 	mu  sync.Mutex
 	ops map[int64]*operationIndex
+	// captureAfter is the last capture read for signals: a process reads
+	// every capture once, then what came since (rounds run one at a
+	// time).
+	captureAfter int64
 }
+
+// captureOverlap is how far behind its last capture a round starts.
+const captureOverlap = 1000
 
 func (w *Watcher) now() time.Time {
 	if w.Now != nil {
@@ -103,7 +110,11 @@ func (w *Watcher) SignalsFromCaptures(ctx context.Context, limit int) (int, erro
 	if w.Blobs == nil {
 		return 0, nil
 	}
-	done, after := 0, int64(0)
+	// A round starts a little behind where the last one ended: on
+	// PostgreSQL a capture can commit after one with a higher ID (what
+	// fed its signals already is not read again).
+	after := max(w.captureAfter-captureOverlap, 0)
+	done := 0
 	for done < limit {
 		due, err := w.Store.DueSignals(ctx, after, min(200, limit-done))
 		if err != nil || len(due) == 0 {
@@ -127,7 +138,6 @@ func (w *Watcher) SignalsFromCaptures(ctx context.Context, limit int) (int, erro
 		}
 		close(work)
 		wg.Wait()
-		after = due[len(due)-1].ItemID
 		for i, err := range errs {
 			if err != nil {
 				return done, fmt.Errorf("item %d, capture %d: %w", due[i].ItemID, due[i].CaptureID, err)
@@ -136,6 +146,8 @@ func (w *Watcher) SignalsFromCaptures(ctx context.Context, limit int) (int, erro
 		if err := w.Store.RecordSignals(ctx, batch); err != nil {
 			return done, err
 		}
+		after = due[len(due)-1].CaptureID
+		w.captureAfter = max(w.captureAfter, after)
 		done += len(batch)
 	}
 	return done, nil

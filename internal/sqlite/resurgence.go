@@ -17,16 +17,16 @@ import (
 // re-creates is its channels, groups and accounts, not single posts.
 const containerKinds = `('account', 'channel', 'group')`
 
-func (db *DB) DueSignals(ctx context.Context, afterID int64, limit int) ([]takedown.SignalSource, error) {
+func (db *DB) DueSignals(ctx context.Context, afterCapture int64, limit int) ([]takedown.SignalSource, error) {
 	if limit <= 0 {
 		limit = takedown.DefaultPageSize
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT i.id, o.slug, i.url, i.platform, i.kind, i.handle, c.id, c.location
-		FROM items i JOIN operations o ON o.id = i.operation_id
-		JOIN captures c ON c.id = (SELECT max(c2.id) FROM captures c2 WHERE c2.item_id = i.id AND c2.state = 'captured' AND c2.location <> '')
+		FROM captures c JOIN items i ON i.id = c.item_id JOIN operations o ON o.id = i.operation_id
 		LEFT JOIN signals s ON s.item_id = i.id
-		WHERE o.successors <> 'off' AND i.kind IN `+containerKinds+` AND i.id > ? AND (s.item_id IS NULL OR s.capture_id < c.id)
-		ORDER BY i.id LIMIT ?`, afterID, limit)
+		WHERE c.id > ? AND c.state = 'captured' AND c.location <> '' AND o.successors <> 'off' AND i.kind IN `+containerKinds+`
+			AND (s.item_id IS NULL OR s.capture_id < c.id)
+		ORDER BY c.id LIMIT ?`, afterCapture, limit)
 	if err != nil {
 		return nil, translate(err, "due signals")
 	}

@@ -78,6 +78,9 @@ func testResurgence(t *testing.T, open Opener) {
 	if err != nil || len(due) != 1 || due[0].ItemID != hb.items["old_news"] || due[0].CaptureID != c.ID || due[0].Location != c.Location || due[0].Operation != "rad-1" {
 		t.Fatalf("due signals %+v, %v", due, err)
 	}
+	if later, err := db.DueSignals(ctx, c.ID, 10); err != nil || len(later) != 0 {
+		t.Errorf("due signals after the capture: %+v, %v", later, err)
+	}
 	oldSignals := &takedown.ItemSignals{ItemID: hb.items["old_news"], At: t0.Add(-time.Hour), CaptureID: c.ID, Title: "Old News",
 		Description: "the news as it is", Posts: []string{"first post", "second post"}, Links: []string{"https://files.example/a"},
 		AvatarPDQ: strings.Repeat("0f", 32), AvatarQuality: 100}
