@@ -333,7 +333,7 @@ type candidate struct {
 // change committed late with an earlier time is not missed.
 const overlap = time.Minute
 
-// Match matches the candidates of every operation that watches for
+// Match matches the candidates of every open operation that watches for
 // successors: new candidates (and those with new signals) against all its
 // removed items, the others against the items removed since the last
 // round. It returns the new matches.
@@ -344,7 +344,9 @@ func (w *Watcher) Match(ctx context.Context) (int, error) {
 	}
 	found := 0
 	for _, op := range ops {
-		if op.Successors == takedown.SuccessorsOff {
+		// A closed operation's matches stay as they are; its index would
+		// only take memory.
+		if op.Successors == takedown.SuccessorsOff || op.Status != takedown.OperationOpen {
 			continue
 		}
 		n, err := w.matchOperation(ctx, op)
