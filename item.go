@@ -262,6 +262,12 @@ type ItemService interface {
 	// none found: the item joins the unattributed queue) and how.
 	// Returns EINVALID for an unknown provider.
 	SetAttributions(ctx context.Context, as []ItemAttribution) error
+
+	// IndexSearch adds up to limit items to the search index behind the
+	// item list's text search, and indexes again those whose title was
+	// given since; it returns how many it indexed. A backend that searches
+	// without an index returns 0.
+	IndexSearch(ctx context.Context, limit int) (int, error)
 }
 
 // ItemAttribution is the provider an item goes to, and how that was found:

@@ -104,6 +104,7 @@ func startJobs(ctx context.Context, g *globals, db database, q *queueOptions, de
 		deps.Evidence.Stopping = stopping
 	}
 	deps.DB = db
+	deps.Search = db
 	cfg := jobqueue.Config{
 		Workers:     jobs.Workers(deps),
 		Periodic:    jobs.Periodic(deps),

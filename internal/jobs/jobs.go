@@ -20,6 +20,8 @@ type Deps struct {
 	Evidence *Evidence
 	// Resurgence watches for successors; nil: this process does not.
 	Resurgence *Resurgence
+	// Search fills the item list's search index.
+	Search SearchIndexer
 }
 
 // Workers returns every job kind's worker, ready for a queue client.
@@ -33,13 +35,14 @@ func Workers(d Deps) *river.Workers {
 	river.AddWorker(w, &ProbeWorker{V: d.Verify})
 	river.AddWorker(w, &CaptureWorker{E: d.Evidence})
 	river.AddWorker(w, &ResurgenceWorker{R: d.Resurgence})
+	river.AddWorker(w, &SearchWorker{Index: d.Search})
 	return w
 }
 
 // Periodic returns the jobs that run on a schedule. The queue's leader runs
 // them, so they run once across a cluster, not once per process.
 func Periodic(d Deps) []*river.PeriodicJob {
-	ps := []*river.PeriodicJob{analyzePeriodically(), deadlinesPeriodically()}
+	ps := []*river.PeriodicJob{analyzePeriodically(), deadlinesPeriodically(), searchPeriodically()}
 	if d.Verify != nil {
 		ps = append(ps, d.Verify.periodic())
 	}

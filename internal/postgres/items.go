@@ -379,3 +379,7 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 	// 6. One event for the batch, now that its outcomes are known.
 	return results, db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
 }
+
+// IndexSearch: PostgreSQL searches the item list by scanning (pg_trgm
+// would index it; not done yet).
+func (db *DB) IndexSearch(ctx context.Context, limit int) (int, error) { return 0, nil }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/submitplan"
@@ -217,36 +218,83 @@ func (db *DB) ListItems(ctx context.Context, f takedown.ItemFilter) (*takedown.I
 	if err != nil {
 		return nil, err
 	}
-	where, args := itemConditions(f)
+	var cursor int64
 	if f.Cursor != "" {
-		last, err := takedown.DecodeCursor(f.Cursor)
-		if err != nil {
+		if cursor, err = takedown.DecodeCursor(f.Cursor); err != nil {
 			return nil, err
 		}
-		where, args = append(where, "i.id < ?"), append(args, last)
 	}
-	args = append(args, limit+1)
-	rows, err := db.read.QueryContext(ctx, `SELECT `+itemColumns+` FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, translate(err, "list items")
-	}
-	defer rows.Close()
-	page := &takedown.ItemPage{Items: []*takedown.Item{}}
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
+	var items []*takedown.Item
+	if utf8.RuneCountInString(f.Text) >= 3 {
+		// The text is looked up in the search index for the items it
+		// holds, and looked for in the newer ones: these come first,
+		// newest first, then the index's, newest first.
+		var through int64
+		if err := db.read.QueryRowContext(ctx, `SELECT indexed_through FROM search_state WHERE id = 1`).Scan(&through); err != nil {
 			return nil, translate(err, "list items")
 		}
-		page.Items = append(page.Items, it)
+		newer := f
+		newer.Text = ""
+		where, args := itemConditions(f)
+		where, args = append(where, "i.id > ?"), append(args, through)
+		if cursor > 0 {
+			where, args = append(where, "i.id < ?"), append(args, cursor)
+		}
+		if items, err = db.listItems(ctx, `SELECT `+itemColumns+` FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, append(args, limit+1)); err != nil {
+			return nil, err
+		}
+		if len(items) <= limit {
+			where, args := itemConditions(newer)
+			where, args = append(where, "item_search MATCH ?", "s.rowid <= ?"), append(args, ftsPhrase(f.Text), through)
+			if cursor > 0 {
+				where, args = append(where, "s.rowid < ?"), append(args, cursor)
+			}
+			more, err := db.listItems(ctx, `SELECT `+itemColumns+` FROM item_search s JOIN items i ON i.id = s.rowid WHERE `+strings.Join(where, " AND ")+
+				` ORDER BY s.rowid DESC LIMIT ?`, append(args, limit+1-len(items)))
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, more...)
+		}
+	} else {
+		where, args := itemConditions(f)
+		if cursor > 0 {
+			where, args = append(where, "i.id < ?"), append(args, cursor)
+		}
+		if items, err = db.listItems(ctx, `SELECT `+itemColumns+` FROM items i WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, append(args, limit+1)); err != nil {
+			return nil, err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err, "list items")
-	}
+	page := &takedown.ItemPage{Items: items}
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		page.NextCursor = takedown.EncodeCursor(page.Items[limit-1].ID)
 	}
 	return page, db.noteHolds(ctx, f.OperationID, page.Items)
+}
+
+// listItems runs a query of items.
+func (db *DB) listItems(ctx context.Context, query string, args []any) ([]*takedown.Item, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err, "list items")
+	}
+	defer rows.Close()
+	out := []*takedown.Item{}
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, translate(err, "list items")
+		}
+		out = append(out, it)
+	}
+	return out, translate(rows.Err(), "list items")
+}
+
+// ftsPhrase is a text as one phrase of the search index's query language:
+// what people type is never taken for its operators.
+func ftsPhrase(text string) string {
+	return `"` + strings.ReplaceAll(strings.ToLower(text), `"`, `""`) + `"`
 }
 
 // itemConditions are the conditions on items i, and their arguments, that
@@ -526,3 +574,51 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 	}
 	return results, db.appendAudit(ctx, tx, takedown.AuditSubmit(slug, agencies, p.Sources(), results))
 }
+
+// IndexSearch indexes the items after the index's high-water mark, up to
+// limit, and the items whose title was given after they were indexed.
+func (db *DB) IndexSearch(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 10000
+	}
+	n := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		res, err := tx.ExecContext(ctx, `DELETE FROM item_search WHERE rowid IN (SELECT item_id FROM search_dirty ORDER BY item_id LIMIT ?)`, limit)
+		if err != nil {
+			return translate(err, "index search")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO item_search (rowid, body)
+			SELECT i.id, `+searchBody+` FROM items i WHERE i.id IN (SELECT item_id FROM search_dirty ORDER BY item_id LIMIT ?)`, limit); err != nil {
+			return translate(err, "index search")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM search_dirty WHERE item_id IN (SELECT item_id FROM search_dirty ORDER BY item_id LIMIT ?)`, limit); err != nil {
+			return translate(err, "index search")
+		}
+		dirty, _ := res.RowsAffected()
+		var through int64
+		if err := tx.QueryRowContext(ctx, `SELECT indexed_through FROM search_state WHERE id = 1`).Scan(&through); err != nil {
+			return translate(err, "index search")
+		}
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM (SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?)`, through, limit).Scan(&last); err != nil {
+			return translate(err, "index search")
+		}
+		if !last.Valid {
+			n = int(dirty)
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO item_search (rowid, body) SELECT i.id, `+searchBody+` FROM items i WHERE i.id > ? AND i.id <= ?`, through, last.Int64)
+		if err != nil {
+			return translate(err, "index search")
+		}
+		added, _ := res.RowsAffected()
+		n = int(dirty + added)
+		_, err = tx.ExecContext(ctx, `UPDATE search_state SET indexed_through = ? WHERE id = 1`, last.Int64)
+		return translate(err, "index search")
+	})
+	return n, err
+}
+
+// searchBody is what the search index holds of an item i.
+const searchBody = `lower(i.url || ' ' || i.handle || ' ' || i.title)`

@@ -364,3 +364,73 @@ func ConfirmOffline(t testing.TB, st takedown.Store, operationID int64, provider
 		t.Fatal(err)
 	}
 }
+
+// testSearch: the item list's text search finds the same items before
+// and after the search index is filled, newest first, across pages, and
+// finds a title given after an item was indexed once it is indexed again.
+func testSearch(t *testing.T, open Opener) {
+	hb := setupHolds(t, open, "alpha_relay", "beta_relay", "gamma_other", "delta_relay")
+	db := hb.db
+	find := func(step, text string, limit int) []string {
+		t.Helper()
+		var got []string
+		f := takedown.ItemFilter{OperationID: hb.op.ID, Text: text, Limit: limit}
+		for {
+			page, err := db.ListItems(ctx, f)
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			for _, it := range page.Items {
+				got = append(got, it.Handle)
+			}
+			if page.NextCursor == "" {
+				return got
+			}
+			f.Cursor = page.NextCursor
+		}
+	}
+	// Newest first: the IDs in submission order.
+	want := []string{"delta_relay", "beta_relay", "alpha_relay"}
+	slices.SortFunc(want, func(a, b string) int { return int(hb.items[b] - hb.items[a]) })
+	if got := find("before indexing", "RELAY", 2); !slices.Equal(got, want) {
+		t.Errorf("before indexing: %v, want %v", got, want)
+	}
+	// Index two of the four: the search reads the index and the rest.
+	if _, err := db.IndexSearch(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("half indexed", "relay", 1); !slices.Equal(got, want) {
+		t.Errorf("half indexed: %v, want %v", got, want)
+	}
+	for {
+		n, err := db.IndexSearch(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if got := find("indexed", "relay", 2); !slices.Equal(got, want) {
+		t.Errorf("indexed: %v, want %v", got, want)
+	}
+	if got := find("a URL's part", "t.me/gamma", 10); !slices.Equal(got, []string{"gamma_other"}) {
+		t.Errorf("by URL: %v", got)
+	}
+	if got := find("two letters", "ta", 10); len(got) != 2 {
+		t.Errorf("a two-letter search (scanned): %v", got) // beta, delta
+	}
+	if got := find("quotes", `"relay`, 10); len(got) != 0 {
+		t.Errorf("a search with a quote: %v", got)
+	}
+	// A title given after indexing is found once indexed again.
+	s := hb.sub(hb.b, "gamma_other", "")
+	s.Submission.Title = "Weather Bulletin"
+	hb.submit(t, s)
+	if _, err := db.IndexSearch(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("a title given later", "bulletin", 10); !slices.Equal(got, []string{"gamma_other"}) {
+		t.Errorf("a title given after indexing: %v", got)
+	}
+}

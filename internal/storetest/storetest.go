@@ -67,6 +67,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ReferableItems", testReferableItems},
 		{"Resurgence", testResurgence},
 		{"Breakdown", testBreakdown},
+		{"Search", testSearch},
 		{"VerificationReceipt", testVerificationReceipt},
 		{"ClaimDueProbes", testClaimDueProbes},
 		{"ConcurrentClaims", testConcurrentClaims},
