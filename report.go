@@ -85,6 +85,18 @@ type OrderClocks struct {
 	NextDeadline *time.Time `json:"next_deadline,omitempty"`
 }
 
+// ReportSnapshotService keeps each operation's latest report, so that a
+// process that starts serves the last figures (saying as of when) while
+// it computes new ones: a million items take seconds to count.
+type ReportSnapshotService interface {
+	// SaveReportSnapshot keeps r as the operation's latest report, unless
+	// a newer one is kept already.
+	SaveReportSnapshot(ctx context.Context, operationID int64, r *Report) error
+	// LoadReportSnapshot returns the operation's latest report. Returns
+	// ENOTFOUND if there is none.
+	LoadReportSnapshot(ctx context.Context, operationID int64) (*Report, error)
+}
+
 // ReportService is what a report reads.
 type ReportService interface {
 	OperationService

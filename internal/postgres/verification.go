@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -342,4 +343,31 @@ func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.Brea
 	}
 	takedown.SortBreakdown(out)
 	return out, nil
+}
+
+func (db *DB) SaveReportSnapshot(ctx context.Context, operationID int64, r *takedown.Report) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = db.pool.Exec(ctx, `INSERT INTO report_snapshots (operation_id, at, body) VALUES ($1, $2, $3)
+		ON CONFLICT (operation_id) DO UPDATE SET at = excluded.at, body = excluded.body WHERE excluded.at > report_snapshots.at`,
+		operationID, r.AsOf, string(body))
+	return translate(err, "save the report")
+}
+
+func (db *DB) LoadReportSnapshot(ctx context.Context, operationID int64) (*takedown.Report, error) {
+	var body string
+	err := db.pool.QueryRow(ctx, `SELECT body FROM report_snapshots WHERE operation_id = $1`, operationID).Scan(&body)
+	if err == pgx.ErrNoRows {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no report of operation %d yet", operationID)
+	}
+	if err != nil {
+		return nil, translate(err, "load the report")
+	}
+	r := &takedown.Report{}
+	if err := json.Unmarshal([]byte(body), r); err != nil {
+		return nil, fmt.Errorf("the report of operation %d: %w", operationID, err)
+	}
+	return r, nil
 }

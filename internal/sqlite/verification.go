@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -350,4 +351,33 @@ func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.Brea
 	}
 	takedown.SortBreakdown(out)
 	return out, nil
+}
+
+func (db *DB) SaveReportSnapshot(ctx context.Context, operationID int64, r *takedown.Report) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO report_snapshots (operation_id, at, body) VALUES (?, ?, ?)
+			ON CONFLICT (operation_id) DO UPDATE SET at = excluded.at, body = excluded.body WHERE excluded.at > report_snapshots.at`,
+			operationID, formatTime(r.AsOf), string(body))
+		return translate(err, "save the report")
+	})
+}
+
+func (db *DB) LoadReportSnapshot(ctx context.Context, operationID int64) (*takedown.Report, error) {
+	var body string
+	err := db.read.QueryRowContext(ctx, `SELECT body FROM report_snapshots WHERE operation_id = ?`, operationID).Scan(&body)
+	if err == sql.ErrNoRows {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no report of operation %d yet", operationID)
+	}
+	if err != nil {
+		return nil, translate(err, "load the report")
+	}
+	r := &takedown.Report{}
+	if err := json.Unmarshal([]byte(body), r); err != nil {
+		return nil, fmt.Errorf("the report of operation %d: %w", operationID, err)
+	}
+	return r, nil
 }

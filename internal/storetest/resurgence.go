@@ -434,3 +434,37 @@ func testSearch(t *testing.T, open Opener) {
 		t.Errorf("a title given after indexing: %v", got)
 	}
 }
+
+// testReportSnapshots: an operation's latest report is kept whole; an
+// older one does not replace it.
+func testReportSnapshots(t *testing.T, open Opener) {
+	hb := setupHolds(t, open, "one")
+	db := hb.db
+	if _, err := db.LoadReportSnapshot(ctx, hb.op.ID); takedown.ErrorCode(err) != takedown.ENOTFOUND {
+		t.Errorf("no report yet: %v", err)
+	}
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	r := &takedown.Report{Operation: "rad-1", Name: "Action day", AsOf: t0, Preliminary: true, Items: 1, TakenOffline: 0,
+		ByStatus:    map[takedown.ItemStatus]int{takedown.ItemSubmitted: 1},
+		StillOnline: []takedown.SurvivalCurve{{Group: "telegram", Items: 1, Points: []takedown.SurvivalPoint{{Seconds: 0, Survival: 1, AtRisk: 1}}}}}
+	if err := db.SaveReportSnapshot(ctx, hb.op.ID, r); err != nil {
+		t.Fatal(err)
+	}
+	older := *r
+	older.AsOf, older.Items = t0.Add(-time.Hour), 99
+	if err := db.SaveReportSnapshot(ctx, hb.op.ID, &older); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.LoadReportSnapshot(ctx, hb.op.ID)
+	if err != nil || !got.AsOf.Equal(t0) || got.Items != 1 || got.ByStatus[takedown.ItemSubmitted] != 1 || len(got.StillOnline) != 1 || got.StillOnline[0].Points[0].AtRisk != 1 {
+		t.Errorf("the kept report: %+v, %v", got, err)
+	}
+	newer := *r
+	newer.AsOf, newer.Items = t0.Add(time.Minute), 2
+	if err := db.SaveReportSnapshot(ctx, hb.op.ID, &newer); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.LoadReportSnapshot(ctx, hb.op.ID); err != nil || got.Items != 2 {
+		t.Errorf("a newer report did not replace it: %+v, %v", got, err)
+	}
+}

@@ -68,6 +68,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Resurgence", testResurgence},
 		{"Breakdown", testBreakdown},
 		{"Search", testSearch},
+		{"ReportSnapshots", testReportSnapshots},
 		{"VerificationReceipt", testVerificationReceipt},
 		{"ClaimDueProbes", testClaimDueProbes},
 		{"ConcurrentClaims", testConcurrentClaims},

@@ -24,13 +24,14 @@ func operationCharts(r *takedown.Report) map[string]template.HTML {
 // reportFresh is how long the operation page serves a report before it
 // computes it again, and reportStale how long, past that, it still serves
 // the old one (saying as of when) while a new one is computed in the
-// background. Counting a
+// background. The latest report of each operation is also kept in the
+// store, for the next process that starts. Counting a
 // million items by kind, platform, agency and provider takes seconds; the
 // page says as of when its figures are, reloads itself every 30 seconds,
 // and many people watch one operation.
 const (
 	reportFresh = 20 * time.Second
-	reportStale = 15 * time.Minute
+	reportStale = 24 * time.Hour
 	// reportTime bounds one computation in the background.
 	reportTime = 5 * time.Minute
 )
@@ -46,6 +47,9 @@ type cachedReport struct {
 	rep        *takedown.Report
 	at         time.Time
 	refreshing bool
+	// changed: a change was made through this UI; the kept figures are
+	// older than it.
+	changed bool
 }
 
 // report returns the operation's report: the cached one while fresh, the
@@ -66,6 +70,15 @@ func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := s.now()
+	if e.rep == nil && !e.changed {
+		// A process that starts (or a page not looked at for long) serves
+		// the last figures kept in the store while it computes new ones.
+		if snap, err := s.store.LoadReportSnapshot(ctx, op.ID); err == nil {
+			e.rep, e.at = snap, snap.AsOf
+		} else if takedown.ErrorCode(err) != takedown.ENOTFOUND {
+			s.log.Warn("load the operation's last figures", "operation", op.Slug, "error", err)
+		}
+	}
 	age := now.Sub(e.at)
 	switch {
 	case e.rep != nil && age >= 0 && age < reportFresh:
@@ -82,7 +95,15 @@ func (s *Server) report(ctx context.Context, op *takedown.Operation) (*takedown.
 		return nil, err
 	}
 	e.rep, e.at = rep, now
+	s.keep(ctx, op, rep)
 	return rep, nil
+}
+
+// keep saves a report in the store for the next process that starts.
+func (s *Server) keep(ctx context.Context, op *takedown.Operation, rep *takedown.Report) {
+	if err := s.store.SaveReportSnapshot(ctx, op.ID, rep); err != nil {
+		s.log.Warn("keep the operation's figures", "operation", op.Slug, "error", err)
+	}
 }
 
 // refresh computes an operation's report in the background.
@@ -101,13 +122,17 @@ func (s *Server) refresh(e *cachedReport, op *takedown.Operation) {
 	if now.After(e.at) {
 		e.rep, e.at = rep, now
 	}
+	s.keep(ctx, op, rep)
 }
 
 // forget drops an operation's report: a change made through this UI
 // shows at once (changes made elsewhere, within reportFresh).
 func (s *Server) forget(operationID int64) {
 	s.reports.mu.Lock()
-	delete(s.reports.byOp, operationID)
+	if s.reports.byOp == nil {
+		s.reports.byOp = map[int64]*cachedReport{}
+	}
+	s.reports.byOp[operationID] = &cachedReport{changed: true}
 	s.reports.mu.Unlock()
 }
 

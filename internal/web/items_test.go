@@ -209,6 +209,11 @@ func TestOperationReportCache(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	advance(time.Hour) // too old to serve: computed before the answer
-	wantIn(t, b.get(t, "ana", "/operations/rad-1?live=0"), "old figures", "As of 2026-11-24 13:01 UTC")
+	advance(25 * time.Hour) // too old to serve: computed before the answer
+	wantIn(t, b.get(t, "ana", "/operations/rad-1?live=0"), "old figures", "As of 2026-11-25 13:01 UTC")
+	// The store keeps the latest: a process that starts serves it at once.
+	snap, err := b.db.LoadReportSnapshot(ctx, b.op.ID)
+	if err != nil || !snap.AsOf.Equal(time.Date(2026, 11, 25, 13, 1, 0, 0, time.UTC)) || snap.Operation != "rad-1" {
+		t.Errorf("the kept report: %+v, %v", snap, err)
+	}
 }
