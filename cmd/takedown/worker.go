@@ -29,7 +29,11 @@ all of them.
 Workers deliver referrals: by e-mail through the mail server --smtp-host
 names, to providers' webhooks and APIs, each retried with growing pauses
 and dead-lettered after --delivery-attempts tries. Give every worker and
-serve process the same delivery flags.`,
+serve process the same delivery flags. They also capture items before
+their referral (--captures), probe referred items (--probes), watch for the
+successors of removed channels (--watch: signals from captures, watched
+pages read again, matching), fill the item list's search index, and
+refresh the query planner's statistics.`,
 		Args: cobra.NoArgs,
 		RunE: withDatabase(g, func(cmd *cobra.Command, args []string, db database) error {
 			d, err := delivery.build(db, "127.0.0.1:8080")
