@@ -16,7 +16,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.Has(takedown.RoleAuditor) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "the audit chain is for auditors")
+		return takedown.Errorf(takedown.EFORBIDDEN, msgAuditorsOnly)
 	}
 	q := r.URL.Query()
 	f := takedown.AuditFilter{Operation: q.Get("operation"), Subject: q.Get("subject"), Limit: 100}

@@ -58,7 +58,7 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "holds are placed by the analysts and coordinators of the operation's agencies")
+		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsHold)
 	}
 	if err := r.ParseForm(); err != nil {
 		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
@@ -81,7 +81,7 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 		back = opPath(op, "/items/"+strconv.FormatInt(h.ItemID, 10))
 	}
 	if days < 0 {
-		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": "a hold runs from 1 to 180 days"})
+		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": msgHoldDays})
 	}
 	if err := s.store.PlaceHold(r.Context(), h); takedown.ErrorCode(err) == takedown.EINVALID {
 		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": takedown.ErrorMessage(err)})
@@ -111,7 +111,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) || (h.Agency != a.Agency() && !a.MayCoordinate(op)) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "a hold is released by its agency or the operation's coordinators")
+		return takedown.Errorf(takedown.EFORBIDDEN, msgHolderReleases)
 	}
 	if _, err := s.store.ReleaseHold(r.Context(), id); err != nil {
 		return err

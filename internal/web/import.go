@@ -36,7 +36,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "files are imported by the analysts and coordinators of the operation's agencies")
+		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsImport)
 	}
 	again := func(status int, msg string) error {
 		s.render(w, r, status, "import", map[string]any{"Operation": op, "MayImport": true, "Agency": a.Agency(), "Error": msg})
@@ -46,14 +46,14 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return again(http.StatusRequestEntityTooLarge, "the file is larger than 64 MB: import it with `takedown import` or the API's batches")
+			return again(http.StatusRequestEntityTooLarge, msgUploadTooLarge)
 		}
 		return again(http.StatusBadRequest, "cannot read the upload: "+err.Error())
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		return again(http.StatusBadRequest, "choose a file to import")
+		return again(http.StatusBadRequest, msgChooseFile)
 	}
 	defer f.Close()
 	format, err := importer.ParseFormat(r.FormValue("format"))

@@ -80,6 +80,14 @@ const (
 	msgRowsInvalid      = "some answers need attention (marked below); nothing was recorded"
 	msgChooseOutcome    = "choose an outcome, or leave the whole row empty"
 	msgActedAt          = "acted at: want a date and time such as 2026-11-24T10:15 (UTC)"
+	msgAnalystsHold     = "holds are placed by the analysts and coordinators of the operation's agencies"
+	msgHolderReleases   = "a hold is released by its agency or the operation's coordinators"
+	msgAnalystsImport   = "files are imported by the analysts and coordinators of the operation's agencies"
+	msgAnalystsReview   = "matches are reviewed by the analysts and coordinators of the operation's agencies"
+	msgAuditorsOnly     = "the audit chain is for auditors"
+	msgUploadTooLarge   = "the file is larger than 64 MB: import it with `takedown import` or the API's batches"
+	msgChooseFile       = "choose a file to import"
+	msgHoldDays         = "a hold runs from 1 to 180 days"
 )
 
 func labelOf[K comparable](m map[K]string, k K) string {

@@ -97,7 +97,7 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "matches are reviewed by the analysts and coordinators of the operation's agencies")
+		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsReview)
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
