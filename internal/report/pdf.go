@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -13,12 +14,37 @@ import (
 )
 
 // The PDF is a press-ready summary: the headline figure, what the figures
-// count, the main tables and the charts, on A4. The standard PDF fonts
-// carry Western European text only (Windows-1252): other letters in names
-// show as "?". Times are UTC.
+// count, the main tables and the charts, on A4. It is set in DejaVu Sans
+// where the machine has it (Debian's fonts-dejavu-core), which carries
+// Latin, Greek and Cyrillic names; else in the standard PDF fonts, which
+// carry Western European text only (other letters show as "?"). Scripts
+// written right to left are not shaped. Times are UTC.
 
 // compressPDF is off in the tests, so that they can read the text.
 var compressPDF = true
+
+// pdfFonts are where the PDF looks for its TrueType fonts, regular and
+// bold; the tests empty it, so that their files do not depend on the
+// machine's fonts.
+var pdfFonts = [][2]string{
+	{"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"},
+}
+
+// setFonts picks the PDF's font: the first pair of pdfFonts the machine
+// has, else Helvetica with text translated to Windows-1252.
+func (d *pdfDoc) setFonts() {
+	for _, pair := range pdfFonts {
+		regular, err1 := os.ReadFile(pair[0])
+		bold, err2 := os.ReadFile(pair[1])
+		if err1 == nil && err2 == nil {
+			d.AddUTF8FontFromBytes("body", "", regular)
+			d.AddUTF8FontFromBytes("body", "B", bold)
+			d.family, d.tr = "body", func(s string) string { return s }
+			return
+		}
+	}
+	d.family, d.tr = "Helvetica", d.UnicodeTranslatorFromDescriptor("")
+}
 
 const (
 	pageW, margin = 210.0, 15.0
@@ -27,7 +53,8 @@ const (
 
 type pdfDoc struct {
 	*fpdf.Fpdf
-	tr func(string) string
+	tr     func(string) string
+	family string
 }
 
 func pdfReport(w io.Writer, r *takedown.Report) error {
@@ -40,12 +67,13 @@ func pdfReport(w io.Writer, r *takedown.Report) error {
 	// same file.
 	pdf.SetCreationDate(r.AsOf)
 	pdf.SetModificationDate(r.AsOf)
-	d := &pdfDoc{Fpdf: pdf, tr: pdf.UnicodeTranslatorFromDescriptor("")}
+	d := &pdfDoc{Fpdf: pdf}
+	d.setFonts()
 	pdf.SetTitle(d.tr(r.Name+" ("+r.Operation+"): figures"), false)
 	pdf.SetCreator("takedown", false)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-10)
-		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetFont(d.family, "", 8)
 		pdf.SetTextColor(90, 90, 90)
 		status := "final figures of a closed operation"
 		if r.Preliminary {
@@ -156,7 +184,7 @@ func thousands(n int) string {
 }
 
 func (d *pdfDoc) font(size float64, style string) {
-	d.SetFont("Helvetica", style, size)
+	d.SetFont(d.family, style, size)
 	d.SetTextColor(20, 20, 20)
 }
 
@@ -243,7 +271,7 @@ func (c *pdfCanvas) Rect(x, y, w, h float64, colour string) {
 
 func (c *pdfCanvas) Text(x, y float64, s string, size float64, anchor string, rotate bool) {
 	pt := size * c.scale / 0.3528 // the chart's units to points
-	c.d.SetFont("Helvetica", "", pt)
+	c.d.SetFont(c.d.family, "", pt)
 	c.d.SetTextColor(50, 50, 50)
 	s = c.d.tr(s)
 	w := c.d.GetStringWidth(s)

@@ -16,6 +16,10 @@ import (
 
 var update = flag.Bool("update", false, "write the golden files anew")
 
+// The golden files are set in the standard fonts, whatever the machine
+// has.
+func init() { pdfFonts = nil }
+
 // sample is a report of a small, invented operation, with every part
 // filled.
 func sample() *takedown.Report {
@@ -124,6 +128,25 @@ func TestContent(t *testing.T) {
 	}
 	if err := Write(&j, "pdf2", r); takedown.ErrorCode(err) != takedown.EINVALID {
 		t.Errorf("an unknown format: %v", err)
+	}
+}
+
+// With a TrueType font the PDF carries names in other scripts.
+func TestPDFUnicodeFont(t *testing.T) {
+	font := "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+	if _, err := os.Stat(font); err != nil {
+		t.Skip("no DejaVu Sans here (apt-get install fonts-dejavu-core)")
+	}
+	defer func() { pdfFonts = nil }()
+	pdfFonts = [][2]string{{font, "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"}}
+	r := sample()
+	r.Name = "Акция дня"
+	var b bytes.Buffer
+	if err := Write(&b, "pdf", r); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b.Bytes(), []byte("/FontFile2")) || !bytes.Contains(b.Bytes(), []byte("Identity-H")) || !strings.HasPrefix(b.String(), "%PDF-") {
+		t.Errorf("the PDF does not embed the font")
 	}
 }
 
