@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/probe"
 	"github.com/takedown-project/takedown/internal/simnet"
 )
 
@@ -229,5 +230,20 @@ func TestPDQCommand(t *testing.T) {
 	code, out, _ = runTakedown(t, "", "pdq", "--dihedral", filepath.Join(ref, "misc/wee.jpg"))
 	if code != 0 || strings.Count(out, "\n") != 8 || !strings.Contains(out, ",flipminus1\n") {
 		t.Errorf("--dihedral: exit %d\n%s", code, out)
+	}
+}
+
+func TestParseHostLimits(t *testing.T) {
+	got, err := parseHostLimits([]string{"t.me=10/4", "slow.example=0.5"})
+	if err != nil || got["t.me"] != (probe.HostLimit{Rate: 10, Concurrency: 4}) || got["slow.example"] != (probe.HostLimit{Rate: 0.5}) {
+		t.Errorf("limits %v, %v", got, err)
+	}
+	for _, bad := range []string{"t.me", "=3", "t.me=fast", "t.me=0", "t.me=-1", "t.me=3/0", "t.me=3/x", "t.me=Inf"} {
+		if _, err := parseHostLimits([]string{bad}); takedown.ErrorCode(err) != takedown.EINVALID {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if code, _, errOut := runTakedown(t, "", "--db", filepath.Join(t.TempDir(), "x.db"), "resurgence", "watch", "--probe-host-limit", "t.me=fast"); code == 0 || !strings.Contains(errOut, "probe-host-limit") {
+		t.Errorf("a bad flag: exit %d, %s", code, errOut)
 	}
 }

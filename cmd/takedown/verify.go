@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ type probeOptions struct {
 	rulesFile   string
 	perHost     int
 	rate        float64
+	hostLimits  []string
 	concurrency int
 	timeout     time.Duration
 	maxBytes    int64
@@ -47,6 +50,7 @@ func (o *probeOptions) register(f *pflag.FlagSet, scheduled bool) {
 	f.StringVar(&o.rulesFile, "probe-rules", "", "classification rules (YAML) that come before the built-in ones")
 	f.IntVar(&o.perHost, "probe-per-host", 2, "probes of one host at once")
 	f.Float64Var(&o.rate, "probe-rate", 2, "probes of one host per second")
+	f.StringArrayVar(&o.hostLimits, "probe-host-limit", nil, "HOST=RATE[/AT-ONCE]: a host's own limits instead of --probe-rate and --probe-per-host (a provider that agrees to more, a site that asks for less); repeat for more hosts")
 	f.IntVar(&o.concurrency, "probe-concurrency", 256, "probes at once in all")
 	f.DurationVar(&o.timeout, "probe-timeout", 20*time.Second, "how long one probe may take, redirects included")
 	f.Int64Var(&o.maxBytes, "probe-max-bytes", 256<<10, "bytes read of an answer at most")
@@ -115,8 +119,12 @@ func (o *probeOptions) prober() (*probe.Prober, error) {
 	if o.perHost < 0 || o.concurrency < 0 || o.rate < 0 || o.maxBytes < 0 {
 		return nil, takedown.Errorf(takedown.EINVALID, "--probe-per-host, --probe-concurrency, --probe-rate and --probe-max-bytes must be positive")
 	}
+	limits, err := parseHostLimits(o.hostLimits)
+	if err != nil {
+		return nil, err
+	}
 	return probe.New(probe.Config{
-		Outbound: out, Allow: allow, Classifier: rules,
+		Outbound: out, Allow: allow, Classifier: rules, HostLimits: limits,
 		PerHostConcurrency: o.perHost, PerHostRate: o.rate, GlobalConcurrency: o.concurrency,
 		Timeout: o.timeout, MaxBytes: o.maxBytes, Region: o.region,
 	})
@@ -144,4 +152,29 @@ func (o *probeOptions) describe() string {
 		return "the simulated internet"
 	}
 	return fmt.Sprintf("the internet, %d per host, %g/s per host; allowed private ranges: %s", o.perHost, o.rate, dash(strings.Join(o.allow, ",")))
+}
+
+// parseHostLimits reads --probe-host-limit values: HOST=RATE[/AT-ONCE].
+func parseHostLimits(values []string) (map[string]probe.HostLimit, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := map[string]probe.HostLimit{}
+	for _, v := range values {
+		host, spec, ok := strings.Cut(v, "=")
+		rateText, onceText, hasOnce := strings.Cut(spec, "/")
+		var l probe.HostLimit
+		var err error
+		if ok && host != "" {
+			l.Rate, err = strconv.ParseFloat(rateText, 64)
+			if err == nil && hasOnce {
+				l.Concurrency, err = strconv.Atoi(onceText)
+			}
+		}
+		if !ok || host == "" || err != nil || l.Rate <= 0 || math.IsInf(l.Rate, 0) || math.IsNaN(l.Rate) || (hasOnce && l.Concurrency <= 0) {
+			return nil, takedown.Errorf(takedown.EINVALID, "--probe-host-limit %q: want HOST=RATE or HOST=RATE/AT-ONCE, such as t.me=10/4", v)
+		}
+		out[host] = l
+	}
+	return out, nil
 }

@@ -182,7 +182,7 @@ func (f *fetch) turn(ctx context.Context, key string) error {
 	}
 	f.fresh = false
 	h := f.p.hosts.ref(key)
-	if err := h.acquire(ctx, f.p.cfg.PerHostConcurrency); err != nil {
+	if err := h.acquire(ctx); err != nil {
 		f.p.hosts.unref(h)
 		return err
 	}

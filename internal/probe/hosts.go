@@ -16,6 +16,8 @@ import (
 // (Retry-After).
 type hostState struct {
 	key string
+	// limit is how many requests the host gets at once.
+	limit int
 
 	// refs counts who holds a pointer to this host (waiters, holders of
 	// a slot, the pool peeking at it); guarded by hostTable.mu. A host
@@ -38,16 +40,29 @@ type hostTable struct {
 	limit int
 	rate  rate.Limit
 	burst int
+	// overrides are the limits of hosts that differ from the default.
+	overrides map[string]hostOverride
 
 	mu      sync.Mutex
 	m       map[string]*hostState
 	sweepAt int
 }
 
+// HostLimit is a host's own politeness: requests a second and at once.
+type HostLimit struct {
+	Rate        float64
+	Concurrency int
+}
+
+type hostOverride struct {
+	rate  rate.Limit
+	limit int
+}
+
 const minSweep = 1024
 
 func newHostTable(limit int, r rate.Limit, burst int) *hostTable {
-	return &hostTable{limit: limit, rate: r, burst: burst, m: map[string]*hostState{}, sweepAt: minSweep}
+	return &hostTable{limit: limit, rate: r, burst: burst, overrides: map[string]hostOverride{}, m: map[string]*hostState{}, sweepAt: minSweep}
 }
 
 // ref returns the state of a host, made if need be; unref must follow.
@@ -59,7 +74,11 @@ func (t *hostTable) ref(key string) *hostState {
 		if len(t.m) >= t.sweepAt {
 			t.sweep(time.Now())
 		}
-		h = &hostState{key: key, lim: rate.NewLimiter(t.rate, t.burst)}
+		r, limit := t.rate, t.limit
+		if o, ok := t.overrides[key]; ok {
+			r, limit = o.rate, o.limit
+		}
+		h = &hostState{key: key, limit: limit, lim: rate.NewLimiter(r, t.burst)}
 		t.m[key] = h
 	}
 	h.refs++
@@ -99,10 +118,10 @@ func (h *hostState) forgettable(now time.Time) bool {
 // tryAcquire takes a slot and a token if both are there now. Otherwise
 // it says when to try again: zero when waiting for a slot, the time of
 // the next token or the end of a Retry-After otherwise.
-func (h *hostState) tryAcquire(now time.Time, limit int) (bool, time.Time) {
+func (h *hostState) tryAcquire(now time.Time) (bool, time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.inflight >= limit {
+	if h.inflight >= h.limit {
 		return false, time.Time{}
 	}
 	if now.Before(h.notBefore) {
@@ -118,10 +137,10 @@ func (h *hostState) tryAcquire(now time.Time, limit int) (bool, time.Time) {
 
 // acquire waits for a slot, then for a token and the end of any
 // Retry-After.
-func (h *hostState) acquire(ctx context.Context, limit int) error {
+func (h *hostState) acquire(ctx context.Context) error {
 	for {
 		h.mu.Lock()
-		if h.inflight < limit {
+		if h.inflight < h.limit {
 			h.inflight++
 			h.mu.Unlock()
 			if err := h.next(ctx); err != nil {

@@ -252,7 +252,7 @@ func (d *dispatcher) next(now time.Time) (job, bool) {
 		d.ready[0] = nil
 		d.ready = d.ready[1:]
 		h := d.p.hosts.ref(q.key)
-		ok, at := h.tryAcquire(now, d.p.cfg.PerHostConcurrency)
+		ok, at := h.tryAcquire(now)
 		if !ok {
 			d.p.hosts.unref(h)
 			if at.IsZero() {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -36,6 +37,11 @@ type Config struct {
 	PerHostConcurrency int
 	PerHostRate        float64
 	PerHostBurst       int
+	// HostLimits override the per-host limits for some hosts (a provider
+	// that agrees to more, a slow site that asks for less), by host name
+	// as written in URLs (case, a final dot and IDNA aside); a zero field
+	// keeps the default.
+	HostLimits map[string]HostLimit
 	// GlobalConcurrency is how many requests are in flight at once in
 	// all, and the number of ProbeAll's workers (default 256).
 	GlobalConcurrency int
@@ -152,6 +158,22 @@ func New(cfg Config) (*Prober, error) {
 		r = rate.Inf
 	}
 	p.hosts = newHostTable(cfg.PerHostConcurrency, r, cfg.PerHostBurst)
+	for host, l := range cfg.HostLimits {
+		if l.Rate < 0 || l.Concurrency < 0 || math.IsNaN(l.Rate) {
+			return nil, fmt.Errorf("probe: the limits of host %q must be positive", host)
+		}
+		o := hostOverride{rate: r, limit: cfg.PerHostConcurrency}
+		if l.Rate > 0 {
+			o.rate = rate.Limit(l.Rate)
+			if math.IsInf(l.Rate, 1) {
+				o.rate = rate.Inf
+			}
+		}
+		if l.Concurrency > 0 {
+			o.limit = l.Concurrency
+		}
+		p.hosts.overrides[keyOf(&url.URL{Host: host})] = o
+	}
 	p.global = make(chan struct{}, cfg.GlobalConcurrency)
 	p.dialIP = p.dialChecked
 	p.probeLeased = p.probe

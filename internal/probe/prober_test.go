@@ -628,3 +628,27 @@ func TestNewRejectsNegativeLimits(t *testing.T) {
 		}
 	}
 }
+
+// A host's own limits replace the defaults for it alone, whatever case or
+// form its name is written in.
+func TestHostLimits(t *testing.T) {
+	p, err := New(Config{PerHostRate: 2, PerHostConcurrency: 2, HostLimits: map[string]HostLimit{"T.ME.": {Rate: 50, Concurrency: 8}, "slow.example": {Rate: 0.5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, tc := range []struct {
+		host  string
+		rate  float64
+		limit int
+	}{{"t.me", 50, 8}, {"slow.example", 0.5, 2}, {"x.com", 2, 2}} {
+		h := p.hosts.ref(tc.host)
+		if float64(h.lim.Limit()) != tc.rate || h.limit != tc.limit {
+			t.Errorf("%s: %v a second, %d at once; want %v and %d", tc.host, h.lim.Limit(), h.limit, tc.rate, tc.limit)
+		}
+		p.hosts.unref(h)
+	}
+	if _, err := New(Config{HostLimits: map[string]HostLimit{"t.me": {Rate: -1}}}); err == nil {
+		t.Error("a negative rate was taken")
+	}
+}
