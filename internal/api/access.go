@@ -59,6 +59,19 @@ func (s *Server) operation(r *http.Request) (*takedown.Operation, error) {
 	return op, nil
 }
 
+// itemIn returns item id of op; another operation's item is not found
+// here, not forbidden: its existence is not this caller's business.
+func (s *Server) itemIn(r *http.Request, op *takedown.Operation, id int64) (*takedown.Item, error) {
+	it, err := s.store.FindItem(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if it.OperationID != op.ID {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+	}
+	return it, nil
+}
+
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 
 func pathID(r *http.Request, name string) (int64, error) {

@@ -256,14 +256,9 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return takedown.Errorf(takedown.ENOTFOUND, "no item %q in operation %q", r.PathValue("item"), op.Slug)
 	}
-	item, err := s.store.FindItem(r.Context(), id)
+	item, err := s.itemIn(r, op, id)
 	if err != nil {
 		return err
-	}
-	if item.OperationID != op.ID {
-		// Another operation's item is not found here, not forbidden:
-		// its existence is not this caller's business.
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
 	}
 	who(r).Redact(op, item)
 	if item.Verification, err = s.store.FindVerification(r.Context(), item.ID); err != nil {

@@ -243,12 +243,9 @@ func (s *Server) attributeItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	it, err := s.store.FindItem(r.Context(), id)
+	it, err := s.itemIn(r, op, id)
 	if err != nil {
 		return err
-	}
-	if it.OperationID != op.ID {
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
 	}
 	var in struct {
 		Provider string `json:"provider"`

@@ -21,12 +21,8 @@ func (s *Server) listObservations(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	it, err := s.store.FindItem(r.Context(), id)
-	if err != nil {
+	if _, err := s.itemIn(r, op, id); err != nil {
 		return err
-	}
-	if it.OperationID != op.ID {
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
 	}
 	limit := 100
 	if l := r.URL.Query().Get("limit"); l != "" {
@@ -63,12 +59,8 @@ func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	it, err := s.store.FindItem(r.Context(), id)
-	if err != nil {
+	if _, err := s.itemIn(r, op, id); err != nil {
 		return err
-	}
-	if it.OperationID != op.ID {
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
 	}
 	caps, err := s.store.ListCaptures(r.Context(), id)
 	if err != nil {

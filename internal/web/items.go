@@ -108,10 +108,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return takedown.Errorf(takedown.ENOTFOUND, "no item %q in operation %q", r.PathValue("id"), op.Slug)
 	}
-	it, err := s.store.FindItem(r.Context(), id)
-	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
-	}
+	it, err := s.itemIn(r, op, id)
 	if err != nil {
 		return err
 	}
@@ -191,6 +188,16 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// itemIn returns item id of op: an item of no operation, or of another,
+// is not found.
+func (s *Server) itemIn(r *http.Request, op *takedown.Operation, id int64) (*takedown.Item, error) {
+	it, err := s.store.FindItem(r.Context(), id)
+	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
+		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+	}
+	return it, err
+}
+
 // capture returns the capture of the path, of the item of the path, of
 // an operation the actor sees.
 func (s *Server) capture(r *http.Request) (*takedown.Operation, *takedown.Item, *takedown.Capture, error) {
@@ -203,10 +210,7 @@ func (s *Server) capture(r *http.Request) (*takedown.Operation, *takedown.Item, 
 	if err1 != nil || err2 != nil {
 		return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no such capture")
 	}
-	it, err := s.store.FindItem(r.Context(), id)
-	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
-		return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
-	}
+	it, err := s.itemIn(r, op, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}

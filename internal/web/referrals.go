@@ -187,8 +187,7 @@ func (s *Server) attribute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return again("choose an item of the queue")
 	}
-	it, err := s.store.FindItem(r.Context(), id)
-	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
+	if _, err := s.itemIn(r, op, id); takedown.ErrorCode(err) == takedown.ENOTFOUND {
 		return again("no item " + strconv.FormatInt(id, 10) + " in this operation")
 	} else if err != nil {
 		return err
