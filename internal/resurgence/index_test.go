@@ -4,45 +4,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/takedown-project/takedown/internal/pdq"
-	"github.com/takedown-project/takedown/internal/simnet"
 )
 
 // The index finds, for every candidate, the same best predecessors as
 // scoring every pair does.
 func TestIndexAgreesWithFullScan(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../simnet/scenarios/small.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := simnet.ParseScenario(append(b, []byte("adversary: {recreate: 1, delay: {median: 2h}, cross_platform: 0.2}\n")...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := simnet.Generate(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := w.WriteResurgenceSet(dir, w.RemoveForResurgence(0.5, s.Start), s.Start.Add(48*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	rs, err := ReadProfiles(filepath.Join(dir, "removed.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := ReadProfiles(filepath.Join(dir, "candidates.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs, cs, _ := seededSet(t)
 	x := NewIndex()
 	for _, r := range rs {
 		x.Add(r)

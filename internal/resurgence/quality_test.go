@@ -12,14 +12,12 @@ import (
 	"github.com/takedown-project/takedown/internal/simnet"
 )
 
-// TestQuality runs the simulator's adversary (seeded) and measures the
-// match list against its ground truth: precision and recall at the
-// default threshold, per mutation, and the area under the
-// precision-recall curve. It logs the figures (go test -v -run TestQuality).
-func TestQuality(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates a world")
-	}
+// seededSet is the simulator's adversary at work on the small scenario
+// (seeded): half of its channels and accounts removed, every one
+// re-created, two days on; the removed items, the candidates and the
+// ground truth.
+func seededSet(t *testing.T) (removed, candidates []*Item, truth *simnet.ResurgenceTruth) {
+	t.Helper()
 	b, err := os.ReadFile("../simnet/scenarios/small.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -32,21 +30,28 @@ func TestQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	removed := w.RemoveForResurgence(0.5, s.Start)
-	now := s.Start.Add(48 * time.Hour)
 	dir := t.TempDir()
-	truth, err := w.WriteResurgenceSet(dir, removed, now)
-	if err != nil {
+	if truth, err = w.WriteResurgenceSet(dir, w.RemoveForResurgence(0.5, s.Start), s.Start.Add(48*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := ReadProfiles(filepath.Join(dir, "removed.jsonl"))
-	if err != nil {
+	if removed, err = ReadProfiles(filepath.Join(dir, "removed.jsonl")); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := ReadProfiles(filepath.Join(dir, "candidates.jsonl"))
-	if err != nil {
+	if candidates, err = ReadProfiles(filepath.Join(dir, "candidates.jsonl")); err != nil {
 		t.Fatal(err)
 	}
+	return removed, candidates, truth
+}
+
+// TestQuality runs the simulator's adversary (seeded) and measures the
+// match list against its ground truth: precision and recall at the
+// default threshold, per mutation, and the area under the
+// precision-recall curve. It logs the figures (go test -v -run TestQuality).
+func TestQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates a world")
+	}
+	rs, cs, truth := seededSet(t)
 	ms := MatchAll(rs, cs, 0)
 	real := map[string]simnet.Succession{}
 	for _, p := range truth.Pairs {
