@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -153,23 +151,9 @@ func TestDemoDashboard(t *testing.T) {
 		t.Skip("no chromium on this machine (apt-get install chromium)")
 	}
 	dir := t.TempDir()
+	addr, token, _ := startDemo(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, logLevel: "warn", logFormat: "text", logger: slog.New(slog.DiscardHandler)}
-	o := &demoOptions{scenario: scenarioOptions{path: smallScenario}, dir: dir, listen: "127.0.0.1:0", progress: "never"}
-	ready := make(chan [2]string, 1)
-	o.ready = func(addr, token string) { ready <- [2]string{addr, token} }
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, g, o, true) }()
-	t.Cleanup(func() { cancel(); <-done })
-	var addr, token string
-	select {
-	case r := <-ready:
-		addr, token = r[0], r[1]
-	case err := <-done:
-		t.Fatalf("demo ended before serving: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("demo did not start serving")
-	}
+	defer cancel()
 	base := "http://" + addr
 	artifacts := os.Getenv("TAKEDOWN_TEST_ARTIFACTS")
 	if artifacts == "" {

@@ -112,23 +112,7 @@ func TestDemoUntilDone(t *testing.T) {
 func TestDemoServes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, logLevel: "warn", logFormat: "text", logger: slog.New(slog.DiscardHandler)}
-	o := &demoOptions{scenario: scenarioOptions{path: smallScenario}, dir: dir, listen: "127.0.0.1:0", progress: "never"}
-	ready := make(chan [2]string, 1)
-	o.ready = func(addr, token string) { ready <- [2]string{addr, token} }
-	done := make(chan error, 1)
-	go func() { done <- runDemo(ctx, g, o, true) }()
-	var addr, token string
-	select {
-	case r := <-ready:
-		addr, token = r[0], r[1]
-	case err := <-done:
-		t.Fatalf("demo ended before serving: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("demo did not start serving")
-	}
+	addr, token, stop := startDemo(t, dir)
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/operations/rad-2026-11/items?platform=telegram&kind=channel&limit=3", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -162,15 +146,49 @@ func TestDemoServes(t *testing.T) {
 			t.Errorf("GET %s: %s, no channel preview", preview, resp.Status)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("demo ended with %v after an interrupt, want a clean stop", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("demo did not stop after the interrupt")
+	if err := stop(); err != nil {
+		t.Errorf("demo ended with %v after an interrupt, want a clean stop", err)
 	}
+}
+
+// startDemo runs the demo of the small scenario in dir until it serves,
+// and returns the API's address, the demo user's token, and the function
+// that interrupts it and returns how it ended.
+func startDemo(t *testing.T, dir string) (addr, token string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, logLevel: "warn", logFormat: "text", logger: slog.New(slog.DiscardHandler)}
+	o := &demoOptions{scenario: scenarioOptions{path: smallScenario}, dir: dir, listen: "127.0.0.1:0", progress: "never"}
+	ready := make(chan [2]string, 1)
+	o.ready = func(addr, token string) { ready <- [2]string{addr, token} }
+	done := make(chan error, 1)
+	go func() { done <- runDemo(ctx, g, o, true) }()
+	var stopped bool
+	var result error
+	stop = func() error {
+		if stopped {
+			return result
+		}
+		stopped = true
+		cancel()
+		select {
+		case result = <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("demo did not stop after the interrupt")
+		}
+		return result
+	}
+	t.Cleanup(func() { stop() })
+	select {
+	case r := <-ready:
+		return r[0], r[1], stop
+	case err := <-done:
+		stopped, result = true, err
+		t.Fatalf("demo ended before serving: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("demo did not start serving")
+	}
+	return "", "", stop
 }
 
 // readScenario reads a scenario file.
