@@ -28,13 +28,7 @@ import (
 // TAKEDOWN_TEST_ARTIFACTS (or the test's temporary folder, named in the
 // log); TAKEDOWN_TEST_SCREENSHOTS=1 keeps every step's.
 func TestBrowser(t *testing.T) {
-	chrome := findChromium()
-	if chrome == "" {
-		if os.Getenv("TAKEDOWN_TEST_REQUIRE_BROWSER") != "" {
-			t.Fatal("no chromium found, and the browser tests are required (apt-get install chromium)")
-		}
-		t.Skip("no chromium on this machine (apt-get install chromium)")
-	}
+	chrome := requireChromium(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "takedown.db")
 	const pw = "correct horse battery staple"
@@ -143,13 +137,7 @@ func TestBrowser(t *testing.T) {
 // the simulated providers act and the prober confirms, the page's
 // figure of items taken offline rises and its charts draw the removals.
 func TestDemoDashboard(t *testing.T) {
-	chrome := findChromium()
-	if chrome == "" {
-		if os.Getenv("TAKEDOWN_TEST_REQUIRE_BROWSER") != "" {
-			t.Fatal("no chromium found, and the browser tests are required (apt-get install chromium)")
-		}
-		t.Skip("no chromium on this machine (apt-get install chromium)")
-	}
+	chrome := requireChromium(t)
 	dir := t.TempDir()
 	addr, token, _ := startDemo(t, dir)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -185,6 +173,20 @@ func TestDemoDashboard(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	b.accessible("the demo's dashboard")
+}
+
+// requireChromium returns Chromium's path; without one the test is
+// skipped, or fails where the browser tests are required (CI).
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	chrome := findChromium()
+	if chrome == "" {
+		if os.Getenv("TAKEDOWN_TEST_REQUIRE_BROWSER") != "" {
+			t.Fatal("no chromium found, and the browser tests are required (apt-get install chromium)")
+		}
+		t.Skip("no chromium on this machine (apt-get install chromium)")
+	}
+	return chrome
 }
 
 // findChromium returns Chromium's path, "" if there is none.
