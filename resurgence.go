@@ -27,6 +27,17 @@ import (
 // submits it.
 const ItemCandidate ItemStatus = "candidate"
 
+// CandidateCounts are what a new candidate adds to its operation's item
+// counts: one under its kind, platform and provider (none yet); no
+// agency has submitted it.
+func CandidateCounts(r Recognition) []BreakdownRow {
+	return []BreakdownRow{
+		{Dimension: "kind", Group: string(r.Kind), Status: ItemCandidate, Count: 1},
+		{Dimension: "platform", Group: string(r.Platform), Status: ItemCandidate, Count: 1},
+		{Dimension: "provider", Group: "", Status: ItemCandidate, Count: 1},
+	}
+}
+
 // SuccessorPolicy says what an operation does about resurgence.
 type SuccessorPolicy string
 

@@ -272,7 +272,8 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 	if err != nil {
 		return nil, err
 	}
-	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{},
+		Status: map[int64]takedown.ItemStatus{}, Submitted: map[[2]int64]bool{}}
 	// 1. Items: the first submission of each identity creates it, with
 	// everything the batch says of it, so a new item is written once.
 	n := len(p.Items)
@@ -303,14 +304,29 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 	}); err != nil {
 		return nil, fmt.Errorf("record items: %w", err)
 	}
-	// 2. The IDs of the items that existed.
+	// 2. The items that existed, and who had submitted them (for the
+	// counts).
 	if len(w.ItemID) < len(ids) {
-		rows, err = tx.Query(ctx, `SELECT identity, id FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
+		rows, err = tx.Query(ctx, `SELECT identity, id, status FROM items WHERE operation_id = $1 AND identity = ANY($2)`, operationID, ids)
 		if err != nil {
 			return nil, fmt.Errorf("find items: %w", err)
 		}
-		if _, err := pgx.ForEachRow(rows, []any{&identity, &id}, func() error { w.ItemID[identity] = id; return nil }); err != nil {
+		var status takedown.ItemStatus
+		if _, err := pgx.ForEachRow(rows, []any{&identity, &id, &status}, func() error {
+			if !w.NewItems[identity] {
+				w.ItemID[identity], w.Status[id] = id, status
+			}
+			return nil
+		}); err != nil {
 			return nil, fmt.Errorf("find items: %w", err)
+		}
+		rows, err = tx.Query(ctx, `SELECT DISTINCT item_id, agency_id FROM submissions WHERE item_id = ANY($1)`, p.Existing(w))
+		if err != nil {
+			return nil, fmt.Errorf("find submitters: %w", err)
+		}
+		var pair [2]int64
+		if _, err := pgx.ForEachRow(rows, []any{&pair[0], &pair[1]}, func() error { w.Submitted[pair] = true; return nil }); err != nil {
+			return nil, fmt.Errorf("find submitters: %w", err)
 		}
 	}
 
@@ -361,11 +377,14 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 	if err := updateGains(ctx, tx, gains); err != nil {
 		return nil, err
 	}
-	// 5. Who must hear of holds over what was submitted.
+	// 5. The counts, and who must hear of holds over what was submitted.
 	submitters := p.AgencyIDs()
 	code := make(map[int64]string, len(submitters))
 	for i, id := range submitters {
 		code[id] = agencies[i]
+	}
+	if err := addCounts(ctx, tx, operationID, p.Counts(w, func(id int64) string { return code[id] })); err != nil {
+		return nil, err
 	}
 	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
 		func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
@@ -383,3 +402,20 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 // IndexSearch: PostgreSQL searches the item list by scanning (pg_trgm
 // would index it; not done yet).
 func (db *DB) IndexSearch(ctx context.Context, limit int) (int, error) { return 0, nil }
+
+// addCounts appends the changes rows to the operation's item counts.
+func addCounts(ctx context.Context, tx pgx.Tx, operationID int64, rows []takedown.BreakdownRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	dims, groups, statuses, ns := make([]string, len(rows)), make([]string, len(rows)), make([]string, len(rows)), make([]int64, len(rows))
+	for i, r := range rows {
+		dims[i], groups[i], statuses[i], ns[i] = r.Dimension, r.Group, string(r.Status), int64(r.Count)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO item_count_deltas (operation_id, dimension, grp, status, n)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[])`, operationID, dims, groups, statuses, ns)
+	if err != nil {
+		return fmt.Errorf("count items: %w", err)
+	}
+	return nil
+}

@@ -262,6 +262,21 @@ func (db *DB) RecordWatch(ctx context.Context, rs []takedown.WatchResult) (int, 
 			return fmt.Errorf("record candidates: %w", err)
 		}
 		found = len(created)
+		counts, counted := map[int64][]takedown.BreakdownRow{}, map[key]bool{}
+		for _, r := range rs {
+			for _, d := range r.Found {
+				k := key{items[r.ItemID].opID, d.Identity}
+				if _, ok := created[k]; ok && !counted[k] {
+					counts[k.opID] = append(counts[k.opID], takedown.CandidateCounts(d.Recognition)...)
+					counted[k] = true // once, however often found
+				}
+			}
+		}
+		for opID, rows := range counts {
+			if err := addCounts(ctx, tx, opID, rows); err != nil {
+				return err
+			}
+		}
 		// One event per candidate, with the read that found it first.
 		var recs []takedown.AuditRecord
 		for _, r := range rs {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -288,19 +289,61 @@ func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.R
 }
 
 func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedown.ItemStatus]int, error) {
-	rows, err := db.pool.Query(ctx, `SELECT status, count(*) FROM items WHERE operation_id = $1 GROUP BY status`, operationID)
+	rows, err := db.counts(ctx, operationID)
 	if err != nil {
 		return nil, translate(err, "count items by status")
 	}
 	out := map[takedown.ItemStatus]int{}
-	var st takedown.ItemStatus
-	var n int
-	if _, err := pgx.ForEachRow(rows, []any{&st, &n}, func() error { out[st] = n; return nil }); err != nil {
-		return nil, translate(err, "count items by status")
+	for _, r := range rows {
+		if r.Dimension == "kind" {
+			out[r.Status] += r.Count
+		}
 	}
 	if len(out) == 0 {
 		return out, db.operationExists(ctx, operationID)
 	}
+	return out, nil
+}
+
+// compactAfter is how many delta rows an operation's counts may have
+// before a reader folds them into one a group (tests lower it).
+var compactAfter atomic.Int64
+
+func init() { compactAfter.Store(2000) }
+
+// counts sums the operation's item count deltas, and folds them when
+// they have grown. Folding deletes the rows it read and inserts their
+// sums in one statement: deltas that other transactions commit meanwhile
+// are not among the deleted and stay, and two readers folding at once
+// each delete (and re-insert) only what the other had not.
+func (db *DB) counts(ctx context.Context, operationID int64) ([]takedown.BreakdownRow, error) {
+	rows, err := db.pool.Query(ctx, `SELECT dimension, grp, status, sum(n), count(*) FROM item_count_deltas WHERE operation_id = $1
+		GROUP BY dimension, grp, status`, operationID)
+	if err != nil {
+		return nil, err
+	}
+	var out []takedown.BreakdownRow
+	var r takedown.BreakdownRow
+	var n, deltas, total int64
+	if _, err := pgx.ForEachRow(rows, []any{&r.Dimension, &r.Group, &r.Status, &n, &deltas}, func() error {
+		total += deltas
+		if n != 0 {
+			r.Count = int(n)
+			out = append(out, r)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if total > compactAfter.Load() {
+		_, err := db.pool.Exec(ctx, `WITH folded AS (DELETE FROM item_count_deltas WHERE operation_id = $1 RETURNING dimension, grp, status, n)
+			INSERT INTO item_count_deltas (operation_id, dimension, grp, status, n)
+			SELECT $1, dimension, grp, status, sum(n) FROM folded GROUP BY dimension, grp, status HAVING sum(n) <> 0`, operationID)
+		if err != nil {
+			return nil, fmt.Errorf("fold item counts: %w", err)
+		}
+	}
+	takedown.SortBreakdown(out)
 	return out, nil
 }
 
@@ -318,30 +361,13 @@ func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
 }
 
 func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.BreakdownRow, error) {
-	rows, err := db.pool.Query(ctx, `
-		SELECT 'kind', kind, status, count(*) FROM items WHERE operation_id = $1 GROUP BY kind, status
-		UNION ALL SELECT 'platform', platform, status, count(*) FROM items WHERE operation_id = $1 GROUP BY platform, status
-		UNION ALL SELECT 'agency', a.code, i.status, count(DISTINCT i.id) FROM items i JOIN submissions s ON s.item_id = i.id JOIN agencies a ON a.id = s.agency_id
-			WHERE i.operation_id = $1 GROUP BY a.code, i.status
-		UNION ALL SELECT 'provider', coalesce(p.code, ''), i.status, count(*) FROM items i LEFT JOIN providers p ON p.id = i.provider_id
-			WHERE i.operation_id = $1 GROUP BY p.code, i.status`, operationID)
+	out, err := db.counts(ctx, operationID)
 	if err != nil {
 		return nil, translate(err, "breakdown")
 	}
-	out := []takedown.BreakdownRow{}
-	var r takedown.BreakdownRow
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&r.Dimension, &r.Group, &r.Status, &n}, func() error {
-		r.Count = int(n)
-		out = append(out, r)
-		return nil
-	}); err != nil {
-		return nil, translate(err, "breakdown")
-	}
 	if len(out) == 0 {
-		return out, db.operationExists(ctx, operationID)
+		return []takedown.BreakdownRow{}, db.operationExists(ctx, operationID)
 	}
-	takedown.SortBreakdown(out)
 	return out, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/postgres"
+	"github.com/takedown-project/takedown/internal/storetest"
 )
 
 // BenchmarkRecordObservations records rounds of 500 observations, as the
@@ -72,4 +74,11 @@ func BenchmarkRecordObservations(b *testing.B) {
 		}
 		at, round = at.Add(time.Hour), round+1
 	}
+}
+
+// TestCountsFolded: the counts stay right when readers fold the deltas
+// at every read, between every change.
+func TestCountsFolded(t *testing.T) {
+	defer postgres.FoldCountsAfter(1)()
+	storetest.CountsFollowChanges(t, open)
 }

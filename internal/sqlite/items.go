@@ -437,7 +437,8 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 	if err != nil {
 		return nil, err
 	}
-	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{}}
+	w := submitplan.Written{ItemID: map[string]int64{}, NewItems: map[string]bool{}, Inserted: map[submitplan.Key]bool{},
+		Status: map[int64]takedown.ItemStatus{}, Submitted: map[[2]int64]bool{}}
 	// Full chunks reuse one prepared statement per query: parsing a
 	// statement of 500 rows costs as much as running it.
 	prepared := map[string]*sql.Stmt{}
@@ -474,11 +475,12 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 		for _, it := range items {
 			args = append(args, it.Identity)
 		}
-		err := queryEach(`SELECT identity, id FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
+		err := queryEach(`SELECT identity, id, status FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
 			var identity string
 			var id int64
-			err := rows.Scan(&identity, &id)
-			w.ItemID[identity] = id
+			var status takedown.ItemStatus
+			err := rows.Scan(&identity, &id, &status)
+			w.ItemID[identity], w.Status[id] = id, status
 			return err
 		})
 		if err != nil {
@@ -508,6 +510,22 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 		})
 		if err != nil {
 			return nil, fmt.Errorf("record items: %w", err)
+		}
+	}
+	// Which agencies submitted the items that existed, for the counts.
+	for ids := range slices.Chunk(p.Existing(w), chunkRows) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		err := queryEach(`SELECT DISTINCT item_id, agency_id FROM submissions WHERE item_id IN (`+placeholders(len(ids), 1)+`)`, args, func(rows *sql.Rows) error {
+			var pair [2]int64
+			err := rows.Scan(&pair[0], &pair[1])
+			w.Submitted[pair] = true
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("find submitters: %w", err)
 		}
 	}
 	// 3. Submissions, unless known by fingerprint.
@@ -552,8 +570,8 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 			}
 		}
 	}
-	// 5. Who must hear of holds over what was submitted, and the
-	// audit chain.
+	// 5. The counts, who must hear of holds over what was submitted,
+	// and the audit chain.
 	ids := p.AgencyIDs()
 	agencies, err := agencyCodes(ctx, tx, ids)
 	if err != nil {
@@ -562,6 +580,9 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 	code := map[int64]string{}
 	for i, id := range ids {
 		code[id] = agencies[i]
+	}
+	if err := addCounts(ctx, tx, operationID, p.Counts(w, func(id int64) string { return code[id] })); err != nil {
+		return nil, err
 	}
 	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,
 		func(i int) bool { return results[i].Outcome != takedown.SubmitDuplicate },
@@ -622,3 +643,19 @@ func (db *DB) IndexSearch(ctx context.Context, limit int) (int, error) {
 
 // searchBody is what the search index holds of an item i.
 const searchBody = `lower(i.url || ' ' || i.handle || ' ' || i.title)`
+
+// addCounts adds the changes rows to the operation's item counts.
+func addCounts(ctx context.Context, tx *sql.Tx, operationID int64, rows []takedown.BreakdownRow) error {
+	for chunk := range slices.Chunk(rows, chunkRows) {
+		args := make([]any, 0, len(chunk)*5)
+		for _, r := range chunk {
+			args = append(args, operationID, r.Dimension, r.Group, r.Status, r.Count)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO item_counts (operation_id, dimension, grp, status, n) VALUES `+placeholders(len(chunk), 5)+`
+			ON CONFLICT (operation_id, dimension, grp, status) DO UPDATE SET n = n + excluded.n`, args...)
+		if err != nil {
+			return fmt.Errorf("count items: %w", err)
+		}
+	}
+	return nil
+}

@@ -125,6 +125,7 @@ func (db *DB) RecordWatch(ctx context.Context, rs []takedown.WatchResult) (int, 
 	found := 0
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		found = 0
+		counts := map[int64][]takedown.BreakdownRow{}
 		for _, r := range rs {
 			at := r.At.UTC().Truncate(time.Microsecond)
 			var opID int64
@@ -156,9 +157,15 @@ func (db *DB) RecordWatch(ctx context.Context, rs []takedown.WatchResult) (int, 
 					return translate(err, "record a candidate")
 				}
 				found++
+				counts[opID] = append(counts[opID], takedown.CandidateCounts(d.Recognition)...)
 				if err := db.appendAudit(ctx, tx, takedown.AuditDiscovered(slug, id, d.Canonical, r.ItemID, d.Via)); err != nil {
 					return err
 				}
+			}
+		}
+		for opID, rows := range counts {
+			if err := addCounts(ctx, tx, opID, rows); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -287,7 +287,7 @@ func (db *DB) RemovalTimes(ctx context.Context, operationID int64) ([]takedown.R
 }
 
 func (db *DB) CountByStatus(ctx context.Context, operationID int64) (map[takedown.ItemStatus]int, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT status, count(*) FROM items WHERE operation_id = ? GROUP BY status`, operationID)
+	rows, err := db.read.QueryContext(ctx, `SELECT status, sum(n) FROM item_counts WHERE operation_id = ? AND dimension = 'kind' GROUP BY status HAVING sum(n) <> 0`, operationID)
 	if err != nil {
 		return nil, translate(err, "count items by status")
 	}
@@ -324,13 +324,7 @@ func (db *DB) itemExists(ctx context.Context, id int64, what string) error {
 }
 
 func (db *DB) Breakdown(ctx context.Context, operationID int64) ([]takedown.BreakdownRow, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT 'kind', kind, status, count(*) FROM items WHERE operation_id = ?1 GROUP BY kind, status
-		UNION ALL SELECT 'platform', platform, status, count(*) FROM items WHERE operation_id = ?1 GROUP BY platform, status
-		UNION ALL SELECT 'agency', a.code, i.status, count(DISTINCT i.id) FROM items i JOIN submissions s ON s.item_id = i.id JOIN agencies a ON a.id = s.agency_id
-			WHERE i.operation_id = ?1 GROUP BY a.code, i.status
-		UNION ALL SELECT 'provider', coalesce(p.code, ''), i.status, count(*) FROM items i LEFT JOIN providers p ON p.id = i.provider_id
-			WHERE i.operation_id = ?1 GROUP BY p.code, i.status`, operationID)
+	rows, err := db.read.QueryContext(ctx, `SELECT dimension, grp, status, n FROM item_counts WHERE operation_id = ? AND n <> 0`, operationID)
 	if err != nil {
 		return nil, translate(err, "breakdown")
 	}

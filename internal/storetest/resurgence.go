@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	gocmp "github.com/google/go-cmp/cmp"
+
 	"github.com/takedown-project/takedown"
 )
 
@@ -336,6 +338,91 @@ func testBreakdown(t *testing.T, open Opener) {
 	}
 	if _, err := db.Breakdown(ctx, 99999); takedown.ErrorCode(err) != takedown.ENOTFOUND {
 		t.Errorf("breakdown of no operation: %v", err)
+	}
+}
+
+// testCountsFollowChanges: the breakdown and the counts by status, which
+// the stores keep as items change rather than count when asked, equal a
+// count of the items themselves after submissions by two agencies (the
+// same agency twice on one item), attribution, referral, confirmation,
+// a candidate found by the watcher and then submitted, and items of a
+// second operation.
+func testCountsFollowChanges(t *testing.T, open Opener) { CountsFollowChanges(t, open) }
+
+// CountsFollowChanges is testCountsFollowChanges for a backend's own
+// tests, e.g. with its count deltas folded at every read.
+func CountsFollowChanges(t *testing.T, open Opener) {
+	hb := setupHolds(t, open, "c1", "c2", "c1/5", "c3")
+	db := hb.db
+	hb.submit(t, hb.sub(hb.b, "c1", "B too"), hb.sub(hb.b, "c2", "B once"), hb.sub(hb.b, "c2", "B twice"), hb.sub(hb.b, "c4", "B only"))
+	other := &takedown.Operation{Slug: "rad-2", Name: "Other", Status: takedown.OperationOpen, Agencies: []string{"aa-iru"}}
+	if err := db.CreateOperation(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Submit(ctx, other.ID, []takedown.NewSubmission{hb.sub(hb.a, "c1", "elsewhere"), hb.sub(hb.a, "c9", "elsewhere")}); err != nil {
+		t.Fatal(err)
+	}
+	var attr []takedown.ItemAttribution
+	for _, n := range []string{"c1", "c2", "c1/5"} {
+		attr = append(attr, takedown.ItemAttribution{ItemID: hb.items[n], Provider: "telegram", Via: "platform"})
+	}
+	if err := db.SetAttributions(ctx, attr); err != nil {
+		t.Fatal(err)
+	}
+	ConfirmOffline(t, db, hb.op.ID, "telegram", []int64{hb.items["c1"], hb.items["c1/5"]})
+	candidate := hb.sub(hb.a, "c5", "")
+	if _, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: hb.items["c1"], At: time.Now(), Found: []takedown.Discovery{{Recognition: candidate.Item, Via: "link"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecordWatch(ctx, []takedown.WatchResult{{ItemID: hb.items["c2"], At: time.Now(), Found: []takedown.Discovery{{Recognition: hb.sub(hb.a, "c6", "").Item, Via: "mention"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	hb.submit(t, hb.sub(hb.b, "c5", "B confirms the successor"))
+
+	for _, op := range []*takedown.Operation{hb.op, other} {
+		want := map[takedown.BreakdownRow]int{}
+		wantStatus := map[takedown.ItemStatus]int{}
+		page, err := db.ListItems(ctx, takedown.ItemFilter{OperationID: op.ID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			full, err := db.FindItem(ctx, it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups := map[[2]string]bool{{"kind", string(it.Kind)}: true, {"platform", string(it.Platform)}: true, {"provider", it.Provider}: true}
+			for _, s := range full.Submissions {
+				groups[[2]string{"agency", s.Agency}] = true
+			}
+			for g := range groups {
+				want[takedown.BreakdownRow{Dimension: g[0], Group: g[1], Status: it.Status}]++
+			}
+			wantStatus[it.Status]++
+		}
+		rows, err := db.Breakdown(ctx, op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[takedown.BreakdownRow]int{}
+		for _, r := range rows {
+			n := r.Count
+			r.Count = 0
+			got[r] += n
+		}
+		if diff := gocmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: breakdown mismatch (-want +got):\n%s", op.Slug, diff)
+		}
+		counts, err := db.CountByStatus(ctx, op.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := gocmp.Diff(wantStatus, counts); diff != "" {
+			t.Errorf("%s: counts by status mismatch (-want +got):\n%s", op.Slug, diff)
+		}
+	}
+	if got, _ := db.CountByStatus(ctx, hb.op.ID); got[takedown.ItemConfirmed] != 2 || got[takedown.ItemCandidate] != 1 {
+		t.Errorf("counts by status %v: want 2 confirmed offline and 1 candidate (c6)", got)
 	}
 }
 

@@ -67,6 +67,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ReferableItems", testReferableItems},
 		{"Resurgence", testResurgence},
 		{"Breakdown", testBreakdown},
+		{"CountsFollowChanges", testCountsFollowChanges},
 		{"Search", testSearch},
 		{"ReportSnapshots", testReportSnapshots},
 		{"VerificationReceipt", testVerificationReceipt},

@@ -81,6 +81,11 @@ type Written struct {
 	// Inserted holds the (item ID, fingerprint) pairs whose submission
 	// this batch stored.
 	Inserted map[Key]bool
+	// Status is the status of each item that existed before the batch;
+	// Submitted holds the (item ID, agency ID) pairs of those items
+	// that the agency had submitted before it. Counts reads them.
+	Status    map[int64]takedown.ItemStatus
+	Submitted map[[2]int64]bool
 }
 
 // Key names a stored submission.
@@ -190,4 +195,57 @@ func (p *Plan) Sources() []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// Counts returns what the batch adds to the operation's item counts
+// (takedown.BreakdownRow, with Count as the change): each new item under
+// its kind, platform and provider (none yet) as submitted, and each
+// agency that submitted an item for the first time under the item's
+// status. What the batch then changes of existing items (a candidate
+// becoming submitted) is the stores' to count, as any other change.
+func (p *Plan) Counts(w Written, agencyCode func(id int64) string) []takedown.BreakdownRow {
+	add := map[takedown.BreakdownRow]int{}
+	for _, it := range p.Items {
+		if !w.NewItems[it.Identity] {
+			continue
+		}
+		r := &p.Subs[it.First].Item
+		add[takedown.BreakdownRow{Dimension: "kind", Group: string(r.Kind), Status: takedown.ItemSubmitted}]++
+		add[takedown.BreakdownRow{Dimension: "platform", Group: string(r.Platform), Status: takedown.ItemSubmitted}]++
+		add[takedown.BreakdownRow{Dimension: "provider", Group: "", Status: takedown.ItemSubmitted}]++
+	}
+	counted := map[[2]int64]bool{}
+	for i := range p.Subs {
+		identity := p.Subs[i].Item.Identity
+		id := w.ItemID[identity]
+		pair := [2]int64{id, p.Subs[i].Submission.AgencyID}
+		if !w.Inserted[Key{id, p.Fingerprints[i]}] || counted[pair] || w.Submitted[pair] {
+			continue
+		}
+		counted[pair] = true
+		status := takedown.ItemSubmitted
+		if !w.NewItems[identity] {
+			status = w.Status[id]
+		}
+		add[takedown.BreakdownRow{Dimension: "agency", Group: agencyCode(pair[1]), Status: status}]++
+	}
+	out := make([]takedown.BreakdownRow, 0, len(add))
+	for r, n := range add {
+		r.Count = n
+		out = append(out, r)
+	}
+	takedown.SortBreakdown(out)
+	return out
+}
+
+// Existing returns the IDs of the batch's items that existed before it,
+// in identity order: those whose statuses and submitters Counts needs.
+func (p *Plan) Existing(w Written) []int64 {
+	var ids []int64
+	for _, it := range p.Items {
+		if id, ok := w.ItemID[it.Identity]; ok && !w.NewItems[it.Identity] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
