@@ -24,6 +24,14 @@ func checkImport(t *testing.T, in string, format Format) {
 	if int64(len(rejects)) != sum.Rejected {
 		t.Fatalf("%d rejects reported, summary says %d", len(rejects), sum.Rejected)
 	}
+	if format == FormatAuto {
+		for _, r := range rejects {
+			if r.Where == "" || r.Reason == "" {
+				t.Fatalf("reject %+v without position or reason", r)
+			}
+		}
+		return
+	}
 	maxLine := int64(strings.Count(in, "\n") + 1)
 	for _, r := range rejects {
 		if r.Line < 1 || r.Line > maxLine || r.Reason == "" {
@@ -109,4 +117,15 @@ func FuzzParseColumns(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzImportAuto: whatever the first bytes, the format is told and the
+// rows (of CSV, JSON Lines, a STIX bundle or a MISP event) add up.
+func FuzzImportAuto(f *testing.F) {
+	for _, s := range []string{testBundle, testEvent, `[{"Event": {"Attribute": [{"type": "link", "value": "t.me/abcd_e"}]}}]`,
+		`{"type": "bundle", "objects": [{"type": "url", "id": "url--1", "value": "t.me/abcd_e"}]}`,
+		`{"url": "https://t.me/abcd_e"}` + "\n", "url\nhttps://t.me/abcd_e\n", `{"response": {"Attribute": []}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) { checkImport(t, in, FormatAuto) })
 }

@@ -1,7 +1,8 @@
-// Package importer reads an agency's findings from CSV or JSON Lines and
-// records them as submissions, streaming: memory is bounded by one batch,
-// whatever the size of the file. Bad rows are reported with their line
-// number and reason and never cost a good row.
+// Package importer reads an agency's findings from CSV or JSON Lines, or
+// from a STIX 2.1 bundle or a MISP event, and records them as
+// submissions, streaming: memory is bounded by one batch (by one document
+// for STIX and MISP), whatever the size of the file. Bad rows are reported
+// with their position and reason and never cost a good row.
 package importer
 
 import (
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/exchange"
 )
 
 // Format is an input format.
@@ -31,7 +33,7 @@ const (
 // ParseFormat reads a --format value.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case FormatAuto, FormatCSV, FormatJSONL:
+	case FormatAuto, FormatCSV, FormatJSONL, FormatSTIX, FormatMISP:
 		return f, nil
 	case "", "ndjson":
 		if s == "" {
@@ -39,7 +41,7 @@ func ParseFormat(s string) (Format, error) {
 		}
 		return FormatJSONL, nil
 	}
-	return "", takedown.Errorf(takedown.EINVALID, "unknown format %q: want auto, csv or jsonl", s)
+	return "", takedown.Errorf(takedown.EINVALID, "unknown format %q: want auto, csv, jsonl, stix or misp", s)
 }
 
 // FormatFromName guesses the format from a file name; FormatAuto when the
@@ -82,6 +84,10 @@ type Options struct {
 	Now       func() time.Time // submission time; nil means time.Now
 	Progress  func(Progress)   // called after each batch; may be nil
 	Reject    func(Reject)     // called for each rejected row, in order; may be nil
+	// Hash is given the hashes of a MISP event that belong to no finding
+	// (a PDQ hash without a URL beside it); nil leaves them out, counted
+	// in Summary.Hashes.
+	Hash func(h exchange.Hash, where string)
 }
 
 // Progress is how far an import has got.
@@ -92,7 +98,10 @@ type Progress struct {
 
 // Reject is a row that was not imported, and why.
 type Reject struct {
-	Line   int64  // 1-based line where the row starts; the header is line 1
+	Line int64 // 1-based line where the row starts; the header is line 1; 0 in a STIX or MISP document
+	// Where is the position for people: "line 12", or in a STIX or MISP
+	// document the record's path, e.g. "objects[12] url--…".
+	Where  string
 	Reason string // for people
 	Raw    string // the row's text, shortened
 }
@@ -105,6 +114,9 @@ type Summary struct {
 	Merged     int64 `json:"merged"`
 	Duplicates int64 `json:"duplicates"`
 	Rejected   int64 `json:"rejected"`
+	// Hashes counts the hashes of a MISP event that belong to no item
+	// (given to Options.Hash, when set).
+	Hashes int64 `json:"hashes,omitempty"`
 	// UnusedColumns are the Options.Columns mappings (FIELD=NAME) that no
 	// JSON object had a key for, most likely a misspelt name. A CSV header
 	// without a mapped column is an error instead.
@@ -181,7 +193,7 @@ func Import(ctx context.Context, items Submitter, r io.Reader, opts Options) (Su
 	if err := <-parseErr; err != nil {
 		return sum, err
 	}
-	sum.UnusedColumns = p.unusedColumns()
+	sum.UnusedColumns, sum.Hashes = p.unusedColumns(), p.hashes
 	return sum, nil
 }
 
@@ -278,7 +290,13 @@ func (rw *RejectWriter) Write(r Reject) {
 		rw.w.Write([]string{"line", "reason", "raw"})
 		rw.header = true
 	}
-	rw.w.Write([]string{strconv.FormatInt(r.Line, 10), r.Reason, strings.ToValidUTF8(r.Raw, "\uFFFD")})
+	// The first column is the line, or the position in a STIX or MISP
+	// document.
+	where := r.Where
+	if r.Line > 0 {
+		where = strconv.FormatInt(r.Line, 10)
+	}
+	rw.w.Write([]string{where, r.Reason, strings.ToValidUTF8(r.Raw, "\uFFFD")})
 }
 
 // Flush writes what is buffered and reports the first write error.

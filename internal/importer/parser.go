@@ -34,6 +34,10 @@ type parser struct {
 	rows    int64
 	rejs    int64
 	line    atomic.Int64 // last line read, for error messages from the writer
+	last    Reject       // the last rejected record
+	// hashes counts the hashes of a document that belong to no finding
+	// (MISP pdq attributes without a URL beside them).
+	hashes int64
 }
 
 type keyClass struct {
@@ -64,8 +68,12 @@ func newParser(r io.Reader, opts Options) (*parser, error) {
 		for n := 64; ; n *= 4 {
 			b, err := p.lines.r.Peek(n)
 			if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 {
-				if t[0] == '{' {
-					p.format = FormatJSONL
+				if t[0] == '{' || t[0] == '[' {
+					// JSON Lines, unless its first keys say STIX or MISP.
+					b, _ = p.lines.r.Peek(64 << 10)
+					if p.format = sniffDocument(b); p.format == FormatAuto {
+						p.format = FormatJSONL
+					}
 				}
 				break
 			}
@@ -73,6 +81,9 @@ func newParser(r io.Reader, opts Options) (*parser, error) {
 				break
 			}
 		}
+	}
+	if p.format == FormatSTIX || p.format == FormatMISP {
+		return p, nil
 	}
 	if p.format == FormatJSONL {
 		p.keys = map[string]keyClass{}
@@ -174,16 +185,32 @@ func (p *parser) unusedColumns() []string {
 func (p *parser) lastLine() int64 { return p.line.Load() }
 
 func (p *parser) reject(line int64, reason string, raw []byte) {
+	p.rejectAt(fmt.Sprintf("line %d", line), reason, string(raw))
+	if p.opts.Reject != nil {
+		p.last.Line = line
+		p.opts.Reject(p.last)
+	}
+}
+
+// rejectAt counts a rejected record at where and keeps it in p.last;
+// reject (lines) and the document formats report it.
+func (p *parser) rejectAt(where, reason, raw string) {
 	p.rows++
 	p.rejs++
-	if p.opts.Reject != nil {
-		p.opts.Reject(Reject{Line: line, Reason: reason, Raw: shorten(string(raw), 300)})
+	p.last = Reject{Where: where, Reason: reason, Raw: shorten(raw, 300)}
+	if p.format == FormatSTIX || p.format == FormatMISP {
+		if p.opts.Reject != nil {
+			p.opts.Reject(p.last)
+		}
 	}
 }
 
 // run parses everything and sends batches until the input ends or ctx is
 // cancelled.
 func (p *parser) run(ctx context.Context, out chan<- batch) error {
+	if p.format == FormatSTIX || p.format == FormatMISP {
+		return p.runDocument(ctx, countingReader{p.lines.r, &p.lines.bytes}, out)
+	}
 	subs := make([]takedown.NewSubmission, 0, p.opts.BatchSize)
 	now := p.opts.Now()
 	send := func() bool {
