@@ -207,7 +207,7 @@ func importFile(ctx context.Context, g *globals, db database, job importJob) (im
 		Reject: func(r importer.Reject) {
 			rejected++
 			if rejected <= int64(job.shownRejects) {
-				bar.println(fmt.Sprintf("line %d: %s", r.Line, r.Reason))
+				bar.println(fmt.Sprintf("%s: %s", r.Where, r.Reason))
 			}
 			if rejects != nil {
 				rejects.Write(r)

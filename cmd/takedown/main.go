@@ -158,6 +158,7 @@ the command line wins over the environment.`,
 		newEvidenceCommand(g),
 		newPDQCommand(g),
 		newResurgenceCommand(g), newReportCommand(g),
+		newExportCommand(g),
 	)
 	return root
 }
