@@ -58,15 +58,47 @@ func sample() *takedown.Report {
 	return r
 }
 
+// sampleTransparency is a year's figures as TransparencyReport makes
+// them.
+func sampleTransparency() *takedown.Transparency {
+	return &takedown.Transparency{Year: 2026, Authority: "Unit A | North", AsOf: time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC), Preliminary: true,
+		NotRecorded: takedown.TransparencyNotRecorded,
+		RemovalOrders: takedown.TransparencyOrders{Orders: 3, Items: 5, WithinHour: 2, Overdue: 1, Reinstated: 1,
+			Outcomes:     map[takedown.Outcome]int{takedown.OutcomeRemoved: 2, takedown.OutcomeDisabled: 1, takedown.OutcomeRejected: 1, takedown.OutcomePending: 1},
+			CannotComply: map[string]int{"technical": 1},
+			ByProvider: []takedown.TransparencyProvider{
+				{Provider: "aa-host", Orders: 2, Items: 3, Outcomes: map[takedown.Outcome]int{takedown.OutcomeRemoved: 2, takedown.OutcomeDisabled: 1}},
+				{Provider: "bb-host", Orders: 1, Items: 2, Outcomes: map[takedown.Outcome]int{takedown.OutcomeRejected: 1, takedown.OutcomePending: 1}},
+			}},
+		Referrals: takedown.TransparencyReferrals{Referrals: 1, Items: 2, Outcomes: map[takedown.Outcome]int{takedown.OutcomeRemoved: 1, takedown.OutcomeNoAnswer: 1},
+			ByProvider: []takedown.TransparencyProvider{{Provider: "aa-host", Orders: 1, Items: 2, Outcomes: map[takedown.Outcome]int{takedown.OutcomeRemoved: 1, takedown.OutcomeNoAnswer: 1}}}},
+	}
+}
+
 // Every format against its golden file (go test ./internal/report
 // -update writes them anew; read the diff before committing).
 func TestGolden(t *testing.T) {
+	type output struct{ name, format string }
+	var outputs []output
 	for _, f := range Formats {
+		outputs = append(outputs, output{"report", f})
+	}
+	for _, f := range TransparencyFormats {
+		outputs = append(outputs, output{"transparency", f})
+	}
+	for _, o := range outputs {
+		f := o.format
 		var b bytes.Buffer
-		if err := Write(&b, f, sample()); err != nil {
+		var err error
+		if o.name == "report" {
+			err = Write(&b, f, sample())
+		} else {
+			err = WriteTransparency(&b, f, sampleTransparency())
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "report."+f)
+		golden := filepath.Join("testdata", o.name+"."+f)
 		if *update {
 			if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
