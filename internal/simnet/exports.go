@@ -113,7 +113,9 @@ func (w *World) WriteExports(dir string) (*ExportTruth, error) {
 			if r.Float64() < s.Exports.Repeats {
 				again := row
 				f.Repeats++
-				if r.IntN(2) == 0 {
+				// A STIX bundle or a MISP event holds a thing once; its
+				// repeats are other forms of it.
+				if r.IntN(2) == 0 && !isDocument(spec.Format) {
 					f.Verbatim++
 				} else {
 					again.notes = "again: " + row.notes
@@ -248,6 +250,10 @@ func (w *World) badRow(r *rand.Rand, format string) exportRow {
 	row := exportRow{notes: synth.Description(r, "en"), foundAt: w.Scenario.Start.Format(time.RFC3339), kind: "channel", analyst: "ZZ", caseN: "CASE-0000"}
 	row.url = "https://t.me/placeholder_" + strconv.Itoa(r.IntN(1000))
 	kinds := []string{badNotURL, badEmptyURL, badUTF8}
+	if isDocument(format) {
+		// Their writers write JSON: valid UTF-8, whole objects.
+		kinds = []string{badNotURL, badEmptyURL}
+	}
 	if hasColumn(format, "date") {
 		kinds = append(kinds, badDate)
 	}
@@ -256,7 +262,7 @@ func (w *World) badRow(r *rand.Rand, format string) exportRow {
 	}
 	if strings.HasPrefix(format, "csv") {
 		kinds = append(kinds, badColumnCount)
-	} else {
+	} else if !isDocument(format) {
 		kinds = append(kinds, badJSON)
 	}
 	row.bad = kinds[r.IntN(len(kinds))]
@@ -284,7 +290,14 @@ var exportColumns = map[string][][2]string{
 	"csv-reordered": {{"found_at", "found_at"}, {"notes", "notes"}, {"url", "url"}, {"tags", "tags"}, {"language", "language"}, {"title", "title"}, {"source_tool", "analyst"}},
 	"jsonl":         {{"url", "url"}, {"kind", "kind"}, {"platform", "platform"}, {"handle", "handle"}, {"title", "title"}, {"notes", "notes"}, {"tags", "tags"}, {"language", "language"}, {"found_at", "found_at"}},
 	"jsonl-aliases": {{"link", "url"}, {"type", "kind"}, {"comment", "notes"}, {"labels", "tags"}, {"first_seen", "found_at"}, {"lang", "language"}, {"case", "case"}},
+	// The documents: what their writers (writeSTIX, writeMISP) carry.
+	"stix": {{"value", "url"}, {"labels", "tags"}, {"first_observed", "found_at"}, {"note", "notes"}},
+	"misp": {{"value", "url"}, {"Tag", "tags"}, {"first_seen", "found_at"}, {"comment", "notes"}},
 }
+
+// isDocument says whether an export format is one document (a STIX 2.1
+// bundle, a MISP event) rather than a table of rows.
+func isDocument(format string) bool { return format == "stix" || format == "misp" }
 
 func hasColumn(format, field string) bool {
 	if field == "date" {
@@ -329,16 +342,22 @@ func (row *exportRow) field(name string) string {
 // writeExport writes rows in an agency's format and returns the path.
 func writeExport(dir string, a AgencySpec, rows []exportRow) (string, error) {
 	cols := exportColumns[a.Format]
-	ext := map[string]string{"csv": ".csv", "csv-semicolon": ".csv", "csv-tab": ".tsv", "csv-reordered": ".csv", "jsonl": ".jsonl", "jsonl-aliases": ".ndjson"}[a.Format]
+	ext := map[string]string{"csv": ".csv", "csv-semicolon": ".csv", "csv-tab": ".tsv", "csv-reordered": ".csv", "jsonl": ".jsonl", "jsonl-aliases": ".ndjson",
+		"stix": ".stix.json", "misp": ".misp.json"}[a.Format]
 	path := filepath.Join(dir, a.Code+"-export"+ext)
 	f, err := os.Create(path)
 	if err != nil {
 		return "", fmt.Errorf("exports: %w", err)
 	}
 	bw := bufio.NewWriter(f)
-	if strings.HasPrefix(a.Format, "csv") {
+	switch {
+	case strings.HasPrefix(a.Format, "csv"):
 		err = writeCSV(bw, a.Format, cols, rows)
-	} else {
+	case a.Format == "stix":
+		err = writeSTIX(bw, a, rows)
+	case a.Format == "misp":
+		err = writeMISP(bw, a, rows)
+	default:
 		err = writeJSONL(bw, a.Format, cols, rows)
 	}
 	if err == nil {
@@ -417,4 +436,91 @@ func writeJSONL(bw *bufio.Writer, format string, cols [][2]string, rows []export
 		bw.WriteByte('\n')
 	}
 	return nil
+}
+
+// docUUID is a random version 4 UUID from r: the identifiers agencies'
+// tools give the objects they write.
+func docUUID(r *rand.Rand) string {
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// stixTime is a time as STIX writes it, or "" for a row without one.
+func stixTime(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// writeSTIX writes rows as a STIX 2.1 bundle, as a referral unit's
+// threat-intelligence platform exports one: per row a url observable,
+// an observed-data saying when it was seen with the row's tags as
+// labels, and a note with the analyst's remarks. Identifiers are random,
+// as such tools make them; the agency's identity comes first.
+func writeSTIX(bw *bufio.Writer, a AgencySpec, rows []exportRow) error {
+	r := rand.New(rand.NewPCG(uint64(len(rows)), uint64(len(a.Code))))
+	created := "2026-01-01T00:00:00.000Z"
+	identity := "identity--" + docUUID(r)
+	objects := []map[string]any{{"type": "identity", "spec_version": "2.1", "id": identity, "created": created, "modified": created,
+		"name": a.Name, "identity_class": "organization"}}
+	for _, row := range rows {
+		urlID := "url--" + docUUID(r)
+		objects = append(objects, map[string]any{"type": "url", "spec_version": "2.1", "id": urlID, "value": row.url})
+		seen := stixTime(row.foundAt)
+		if seen == "" {
+			seen = created
+		}
+		od := map[string]any{"type": "observed-data", "spec_version": "2.1", "id": "observed-data--" + docUUID(r), "created_by_ref": identity,
+			"created": seen, "modified": seen, "first_observed": seen, "last_observed": seen, "number_observed": 1, "object_refs": []string{urlID}}
+		if len(row.tags) > 0 {
+			od["labels"] = row.tags
+		}
+		objects = append(objects, od)
+		if row.notes != "" {
+			objects = append(objects, map[string]any{"type": "note", "spec_version": "2.1", "id": "note--" + docUUID(r), "created_by_ref": identity,
+				"created": seen, "modified": seen, "content": row.notes, "object_refs": []string{urlID}})
+		}
+	}
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	return enc.Encode(map[string]any{"type": "bundle", "id": "bundle--" + docUUID(r), "objects": objects})
+}
+
+// writeMISP writes rows as one MISP event, as an agency's MISP instance
+// exports it: a url attribute per row with the analyst's remark as its
+// comment, the row's tags as its tags and when it was found as its
+// first_seen.
+func writeMISP(bw *bufio.Writer, a AgencySpec, rows []exportRow) error {
+	r := rand.New(rand.NewPCG(uint64(len(rows)), uint64(len(a.Code))+1))
+	attrs := make([]map[string]any, 0, len(rows))
+	for _, row := range rows {
+		at := map[string]any{"uuid": docUUID(r), "type": "url", "category": "Network activity", "to_ids": false, "value": row.url, "comment": row.notes}
+		if t, err := time.Parse(time.RFC3339, row.foundAt); err == nil {
+			at["first_seen"] = t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+			at["timestamp"] = strconv.FormatInt(t.Unix(), 10)
+		}
+		if len(row.tags) > 0 {
+			tags := make([]map[string]string, len(row.tags))
+			for i, t := range row.tags {
+				tags[i] = map[string]string{"name": t}
+			}
+			at["Tag"] = tags
+		}
+		attrs = append(attrs, at)
+	}
+	event := map[string]any{"uuid": docUUID(r), "info": "Findings of " + a.Name, "date": "2026-01-01", "threat_level_id": "1",
+		"analysis": "2", "distribution": "0", "published": false, "Orgc": map[string]string{"name": a.Name}, "Attribute": attrs,
+		"Tag": []map[string]string{{"name": "tlp:amber"}}}
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", " ")
+	return enc.Encode(map[string]any{"Event": event})
 }

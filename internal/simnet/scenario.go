@@ -279,8 +279,9 @@ func (d Duration) String() string { return time.Duration(d).String() }
 
 // ExportFormats are the agency export profiles the generator writes: CSV
 // with takedown's column names, CSV the way other tools name and order
-// columns (semicolon or tab separated), and JSON Lines with either key set.
-var ExportFormats = []string{"csv", "csv-semicolon", "csv-tab", "csv-reordered", "jsonl", "jsonl-aliases"}
+// columns (semicolon or tab separated), JSON Lines with either key set,
+// a STIX 2.1 bundle and a MISP event.
+var ExportFormats = []string{"csv", "csv-semicolon", "csv-tab", "csv-reordered", "jsonl", "jsonl-aliases", "stix", "misp"}
 
 //go:embed scenarios/demo.yaml
 var demoScenario []byte
