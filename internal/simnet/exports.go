@@ -251,8 +251,15 @@ func (w *World) badRow(r *rand.Rand, format string) exportRow {
 	row.url = "https://t.me/placeholder_" + strconv.Itoa(r.IntN(1000))
 	kinds := []string{badNotURL, badEmptyURL, badUTF8}
 	if isDocument(format) {
-		// Their writers write JSON: valid UTF-8, whole objects.
-		kinds = []string{badNotURL, badEmptyURL}
+		// Their writers write JSON, valid UTF-8 and whole objects, and
+		// typed timestamps: only the URL can be wrong.
+		row.bad = kinds[r.IntN(2)]
+		if row.bad == badNotURL {
+			row.url = []string{"see attached screenshot", "screenshot only (no link)", "channel name only", "n/a"}[r.IntN(4)]
+		} else {
+			row.url = ""
+		}
+		return row
 	}
 	if hasColumn(format, "date") {
 		kinds = append(kinds, badDate)
