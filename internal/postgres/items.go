@@ -233,6 +233,9 @@ func (c *conditions) add(cond string, v any) {
 	c.where = append(c.where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(c.args))))
 }
 
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // itemConditions select the items f selects, leaving its cursor and page
 // size out.
 func itemConditions(f takedown.ItemFilter) *conditions {
@@ -257,9 +260,9 @@ func itemConditions(f takedown.ItemFilter) *conditions {
 		c.add("EXISTS (SELECT 1 FROM submissions s JOIN agencies a ON a.id = s.agency_id WHERE s.item_id = i.id AND a.code = ?)", f.Agency)
 	}
 	if f.Text != "" {
-		// strpos on lower() is a plain substring test: no LIKE wildcards to
-		// escape in what people type.
-		c.add("(strpos(lower(i.handle), ?) > 0 OR strpos(lower(i.url), ?) > 0 OR strpos(lower(i.title), ?) > 0)", strings.ToLower(f.Text))
+		// The expression of the trigram index items_search (migration
+		// 0012); what people type is escaped of LIKE's wildcards.
+		c.add(`lower(i.handle || E'\n' || i.url || E'\n' || i.title) LIKE ?`, "%"+likeEscaper.Replace(strings.ToLower(f.Text))+"%")
 	}
 	return c
 }

@@ -510,6 +510,15 @@ func testSearch(t *testing.T, open Opener) {
 	if got := find("quotes", `"relay`, 10); len(got) != 0 {
 		t.Errorf("a search with a quote: %v", got)
 	}
+	// What people type is text, not a pattern: % and _ are themselves.
+	for _, text := range []string{"a%y", "a_relay%", `\`} {
+		if got := find("wildcards", text, 10); len(got) != 0 {
+			t.Errorf("a search for %q: %v, want nothing", text, got)
+		}
+	}
+	if got := find("underscore", "ta_rel", 10); !slices.Equal(got, []string{"delta_relay", "beta_relay"}) && !slices.Equal(got, []string{"beta_relay", "delta_relay"}) {
+		t.Errorf(`a search for "ta_rel": %v, want beta_relay and delta_relay`, got)
+	}
 	// A title given after indexing is found once indexed again.
 	s := hb.sub(hb.b, "gamma_other", "")
 	s.Submission.Title = "Weather Bulletin"
