@@ -16,14 +16,14 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.Has(takedown.RoleAuditor) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgAuditorsOnly)
+		return uiErrorf(takedown.EFORBIDDEN, msgAuditorsOnly)
 	}
 	q := r.URL.Query()
 	f := takedown.AuditFilter{Operation: q.Get("operation"), Subject: q.Get("subject"), Limit: 100}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return takedown.Errorf(takedown.EINVALID, "after must be an event's sequence number, not %q", v)
+			return uiErrorf(takedown.EINVALID, msgAuditAfter, v)
 		}
 		f.AfterSeq = n
 	}
@@ -40,7 +40,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		data["Verified"] = true
 		data["Head"], data["Count"] = head, n
 		if err != nil {
-			data["Broken"] = takedown.ErrorMessage(err)
+			data["Broken"] = errorMessage(s.localizer(r), err)
 		}
 	}
 	s.render(w, r, http.StatusOK, "audit", data)

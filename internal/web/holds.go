@@ -16,7 +16,7 @@ import (
 // only that it is held (the notices of the home page).
 
 func (s *Server) holdsPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderHolds(w, r, http.StatusOK, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderHolds(w, r, http.StatusOK, map[string]any{"Done": s.done(r)})
 }
 
 func (s *Server) renderHolds(w http.ResponseWriter, r *http.Request, status int, extra map[string]any) error {
@@ -58,10 +58,10 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsHold)
+		return uiErrorf(takedown.EFORBIDDEN, msgAnalystsHold)
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	f := r.PostForm
 	days, err := strconv.Atoi(f.Get("days"))
@@ -81,10 +81,10 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) error {
 		back = opPath(op, "/items/"+strconv.FormatInt(h.ItemID, 10))
 	}
 	if days < 0 {
-		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": msgHoldDays})
+		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": s.localizer(r).T(msgHoldDays)})
 	}
 	if err := s.store.PlaceHold(r.Context(), h); takedown.ErrorCode(err) == takedown.EINVALID {
-		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": takedown.ErrorMessage(err)})
+		return s.renderHolds(w, r, http.StatusBadRequest, map[string]any{"Error": errorMessage(s.localizer(r), err)})
 	} else if err != nil {
 		return err
 	}
@@ -102,16 +102,16 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return takedown.Errorf(takedown.ENOTFOUND, "no hold %q", r.PathValue("id"))
+		return uiErrorf(takedown.ENOTFOUND, msgNoHold, r.PathValue("id"))
 	}
 	h, err := s.store.FindHold(r.Context(), id)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && h.OperationID != op.ID) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no hold %d in operation %q", id, op.Slug)
+		return uiErrorf(takedown.ENOTFOUND, msgNoHoldIn, id, op.Slug)
 	} else if err != nil {
 		return err
 	}
 	if !a.MaySubmit(op) || (h.Agency != a.Agency() && !a.MayCoordinate(op)) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgHolderReleases)
+		return uiErrorf(takedown.EFORBIDDEN, msgHolderReleases)
 	}
 	if _, err := s.store.ReleaseHold(r.Context(), id); err != nil {
 		return err

@@ -36,8 +36,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsImport)
+		return uiErrorf(takedown.EFORBIDDEN, msgAnalystsImport)
 	}
+	l := s.localizer(r)
 	again := func(status int, msg string) error {
 		s.render(w, r, status, "import", map[string]any{"Operation": op, "MayImport": true, "Agency": a.Agency(), "Error": msg})
 		return nil
@@ -46,19 +47,19 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return again(http.StatusRequestEntityTooLarge, msgUploadTooLarge)
+			return again(http.StatusRequestEntityTooLarge, l.T(msgUploadTooLarge))
 		}
-		return again(http.StatusBadRequest, "cannot read the upload: "+err.Error())
+		return again(http.StatusBadRequest, l.T(msgCannotReadUpload, err))
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		return again(http.StatusBadRequest, msgChooseFile)
+		return again(http.StatusBadRequest, l.T(msgChooseFile))
 	}
 	defer f.Close()
 	format, err := importer.ParseFormat(r.FormValue("format"))
 	if err != nil {
-		return again(http.StatusBadRequest, takedown.ErrorMessage(err))
+		return again(http.StatusBadRequest, errorMessage(l, err))
 	}
 	if format == importer.FormatAuto {
 		format = importer.FormatFromName(hdr.Filename)
@@ -79,7 +80,7 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) error {
 	})
 	if err != nil {
 		if code := takedown.ErrorCode(err); code == takedown.EINVALID || code == takedown.ECONFLICT {
-			return again(http.StatusBadRequest, filepath.Base(hdr.Filename)+": "+takedown.ErrorMessage(err))
+			return again(http.StatusBadRequest, l.T(msgFileError, filepath.Base(hdr.Filename), errorMessage(l, err)))
 		}
 		return err
 	}

@@ -49,3 +49,21 @@ func TestImportPage(t *testing.T) {
 		t.Errorf("a file over 64 MB: %d", p.status)
 	}
 }
+
+// A STIX bundle and a MISP event go through the same form; their bad
+// records are shown by their place in the document.
+func TestImportPageDocuments(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	bundle := `{"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+		{"type": "url", "spec_version": "2.1", "id": "url--c1477287-23ac-5971-a010-5c287877fa60", "value": "https://t.me/stix_shared_one"},
+		{"type": "url", "spec_version": "2.1", "id": "url--2f0bd2c6-0d5a-5c1e-9e4f-2d3d1c0e7a11", "value": "no link here"}]}`
+	p := b.upload(t, "ana", "finds.json", bundle, "auto")
+	wantStatus(t, p, http.StatusOK, "a STIX upload")
+	wantIn(t, p, "the STIX import's result", "<th scope=\"row\">New items</th><td>1</td>", "<th scope=\"row\">objects[1] url--2f0bd2c6-0d5a-5c1e-9e4f-2d3d1c0e7a11</th>")
+	event := `{"Event": {"info": "synthetic", "Attribute": [{"type": "url", "value": "https://t.me/misp_shared_one"}, {"type": "url", "value": ""}]}}`
+	p = b.upload(t, "ana", "event.json", event, "misp")
+	wantStatus(t, p, http.StatusOK, "a MISP upload")
+	wantIn(t, p, "the MISP import's result", "<th scope=\"row\">New items</th><td>1</td>", "Event[0] Attribute[1]")
+	wantIn(t, b.get(t, "ana", "/operations/rad-1/items?q=misp_shared"), "the MISP item", "t.me/misp_shared_one")
+}

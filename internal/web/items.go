@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	neturl "net/url"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/web/locale"
 )
 
 // An operation's page, its items and an item's page: what every member
@@ -26,7 +26,7 @@ func (s *Server) visible(r *http.Request) (*takedown.Actor, *takedown.Operation,
 	slug := r.PathValue("slug")
 	op, err := s.store.FindOperation(r.Context(), slug)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && !a.MaySeeOperation(op)) {
-		return nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no operation %q", slug)
+		return nil, nil, uiErrorf(takedown.ENOTFOUND, msgNoOperation, slug)
 	}
 	return a, op, err
 }
@@ -47,9 +47,10 @@ func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	l := s.localizer(r)
 	rows := make([]statusRow, 0, len(takedown.ItemStatuses))
 	for _, st := range takedown.ItemStatuses {
-		rows = append(rows, statusRow{st, labelOf(statusLabels, st), rep.ByStatus[st]})
+		rows = append(rows, statusRow{st, labelOf(l, statusLabels, st), rep.ByStatus[st]})
 	}
 	// While the operation is open the page reloads itself every half
 	// minute (no script needed); ?live=0 stops it, for reading at leisure.
@@ -59,7 +60,7 @@ func (s *Server) operationPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "operation", map[string]any{
 		"Operation": op, "Figures": rep, "Statuses": rows, "Total": rep.Items, "Resurgence": rep.Resurgence,
-		"Breakdown": breakdownTables(op, rep), "Charts": operationCharts(rep), "Refresh": refresh, "Live": live,
+		"Breakdown": breakdownTables(l, op, rep), "Charts": operationCharts(rep), "Refresh": refresh, "Live": live,
 		"Referrals": a.MayCoordinate(op) || a.SeesAll(),
 	})
 	return nil
@@ -94,7 +95,7 @@ func (s *Server) itemsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "items", map[string]any{
 		"Operation": op, "Items": page.Items, "Next": next, "Filter": f,
-		"Statuses": takedown.ItemStatuses, "Platforms": takedown.Platforms, "StatusLabels": statusLabels,
+		"Statuses": takedown.ItemStatuses, "Platforms": takedown.Platforms,
 	})
 	return nil
 }
@@ -106,7 +107,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return takedown.Errorf(takedown.ENOTFOUND, "no item %q in operation %q", r.PathValue("id"), op.Slug)
+		return uiErrorf(takedown.ENOTFOUND, msgNoItem, r.PathValue("id"), op.Slug)
 	}
 	it, err := s.itemIn(r, op, id)
 	if err != nil {
@@ -174,16 +175,17 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	l := s.localizer(r)
 	ttr := ""
 	if d, ok := v.TimeToRemoval(); ok {
-		ttr = humanDuration(d)
+		ttr = humanDuration(l, d)
 	}
 	s.render(w, r, http.StatusOK, "item", map[string]any{
 		"Operation": op, "Item": it, "Verification": v, "TimeToRemoval": ttr, "Observations": obs,
-		"StatusLabel": labelOf(statusLabels, v.Status), "Captures": caps,
+		"StatusLabel": labelOf(l, statusLabels, v.Status), "Captures": caps,
 		"Predecessors": matchRows(predecessors), "Successors": matchRows(successors),
 		"Overseer": overseer, "Auditor": auditor, "Trail": trail, "Events": events, "MayHold": a.MaySubmit(op), "Reasons": takedown.HoldReasons,
-		"Done": doneMessages[r.URL.Query().Get("done")],
+		"Done": s.done(r),
 	})
 	return nil
 }
@@ -193,7 +195,7 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) itemIn(r *http.Request, op *takedown.Operation, id int64) (*takedown.Item, error) {
 	it, err := s.store.FindItem(r.Context(), id)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && it.OperationID != op.ID) {
-		return nil, takedown.Errorf(takedown.ENOTFOUND, "no item %d in operation %q", id, op.Slug)
+		return nil, uiErrorf(takedown.ENOTFOUND, msgNoItem, id, op.Slug)
 	}
 	return it, err
 }
@@ -208,7 +210,7 @@ func (s *Server) capture(r *http.Request) (*takedown.Operation, *takedown.Item, 
 	id, err1 := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	cid, err2 := strconv.ParseInt(r.PathValue("capture"), 10, 64)
 	if err1 != nil || err2 != nil {
-		return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no such capture")
+		return nil, nil, nil, uiErrorf(takedown.ENOTFOUND, msgNoCapture)
 	}
 	it, err := s.itemIn(r, op, id)
 	if err != nil {
@@ -221,15 +223,15 @@ func (s *Server) capture(r *http.Request) (*takedown.Operation, *takedown.Item, 
 	for _, c := range caps {
 		if c.ID == cid {
 			if c.Location == "" {
-				return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "capture %d kept no file: %s", cid, c.Reason)
+				return nil, nil, nil, uiErrorf(takedown.ENOTFOUND, msgCaptureNoFile, cid, c.Reason)
 			}
 			if s.evidence == nil {
-				return nil, nil, nil, takedown.Errorf(takedown.EUNAVAILABLE, "this server has no evidence store to read captures from (--evidence)")
+				return nil, nil, nil, uiErrorf(takedown.EUNAVAILABLE, msgNoEvidenceStore)
 			}
 			return op, it, c, nil
 		}
 	}
-	return nil, nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no capture %d of item %d", cid, id)
+	return nil, nil, nil, uiErrorf(takedown.ENOTFOUND, msgNoCaptureOfItem, cid, id)
 }
 
 // capturePage shows a capture as data: each answer's headers, the text
@@ -254,7 +256,7 @@ func (s *Server) captureImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil {
-		return takedown.Errorf(takedown.ENOTFOUND, "no image %q", r.PathValue("n"))
+		return uiErrorf(takedown.ENOTFOUND, msgNoImage, r.PathValue("n"))
 	}
 	body, ct, err := evidence.ReadResource(r.Context(), s.evidence, c.Location, n)
 	if err != nil {
@@ -264,23 +266,32 @@ func (s *Server) captureImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+var (
+	msgDurationSeconds = key("duration.seconds", "seconds")
+	msgDurationMinutes = key("duration.minutes", "minutes", "seconds")
+	msgDurationHours   = key("duration.hours", "hours", "minutes")
+	msgDurationDays    = key("duration.days", "days", "hours")
+)
+
 // humanDuration says a duration the way a report would: "3 h 12 min",
 // "2 d 4 h", "45 s".
-func humanDuration(d time.Duration) string {
+func humanDuration(l *locale.Localizer, d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
+		return l.T(msgDurationSeconds, int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+		return l.T(msgDurationMinutes, int(d.Minutes()), int(d.Seconds())%60)
 	case d < 24*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+		return l.T(msgDurationHours, int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	return l.T(msgDurationDays, int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // seconds says a figure given in seconds.
-func seconds(s int64) string { return humanDuration(time.Duration(s) * time.Second) }
+func seconds(l *locale.Localizer, s int64) string {
+	return humanDuration(l, time.Duration(s)*time.Second)
+}
 
 // breakdownRow is one group of a breakdown table.
 type breakdownRow struct {
@@ -288,19 +299,21 @@ type breakdownRow struct {
 	Total, Offline, Referred, NotReferred int
 }
 
-// breakdownTable is one dimension of an operation's breakdown.
+// breakdownTable is one dimension of an operation's breakdown; Dimension
+// and Title are said in the page's language.
 type breakdownTable struct {
 	Dimension, Title string
 	Rows             []breakdownRow
 }
 
+var msgNoProviderYet = key("operation.no_provider_yet")
+
 // breakdownTables groups a report's breakdown by dimension, each group
 // with its link to the items behind it.
-func breakdownTables(op *takedown.Operation, rep *takedown.Report) []breakdownTable {
-	titles := map[string]string{"kind": "By kind", "platform": "By platform", "agency": "By submitting agency (an item submitted by several counts for each)", "provider": "By provider"}
+func breakdownTables(l *locale.Localizer, op *takedown.Operation, rep *takedown.Report) []breakdownTable {
 	var out []breakdownTable
 	for _, dim := range takedown.Dimensions {
-		t := breakdownTable{Dimension: dim, Title: titles[dim]}
+		t := breakdownTable{Dimension: labelOf(l, dimensionLabels, dim), Title: labelOf(l, dimensionTitles, dim)}
 		index := map[string]int{}
 		for _, b := range rep.Breakdown {
 			if b.Dimension != dim {
@@ -313,7 +326,7 @@ func breakdownTables(op *takedown.Operation, rep *takedown.Report) []breakdownTa
 				row := breakdownRow{Group: b.Group}
 				q := neturl.Values{dim: {b.Group}}
 				if b.Group == "" {
-					row.Group, q = "none found yet", neturl.Values{"unattributed": {"true"}}
+					row.Group, q = l.T(msgNoProviderYet), neturl.Values{"unattributed": {"true"}}
 				}
 				row.Link = opPath(op, "/items") + "?" + q.Encode()
 				t.Rows = append(t.Rows, row)

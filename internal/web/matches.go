@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	neturl "net/url"
 	"slices"
@@ -52,7 +51,7 @@ func matchRows(ms []*takedown.Match) []matchRow {
 }
 
 func (s *Server) matchesPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderMatches(w, r, http.StatusOK, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderMatches(w, r, http.StatusOK, map[string]any{"Done": s.done(r)})
 }
 
 func (s *Server) renderMatches(w http.ResponseWriter, r *http.Request, status int, extra map[string]any) error {
@@ -67,7 +66,7 @@ func (s *Server) renderMatches(w http.ResponseWriter, r *http.Request, status in
 	case "":
 		state = takedown.MatchOpen
 	default:
-		return takedown.Errorf(takedown.EINVALID, "state %q: want open, confirmed or rejected", state)
+		return uiErrorf(takedown.EINVALID, msgMatchState, state)
 	}
 	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
 	ms, err := s.store.ListMatches(r.Context(), takedown.MatchFilter{OperationID: op.ID, State: state, AfterID: max(after, 0), Limit: 100})
@@ -97,27 +96,27 @@ func (s *Server) reviewMatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !a.MaySubmit(op) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgAnalystsReview)
+		return uiErrorf(takedown.EFORBIDDEN, msgAnalystsReview)
 	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return takedown.Errorf(takedown.ENOTFOUND, "no match %q", r.PathValue("id"))
+		return uiErrorf(takedown.ENOTFOUND, msgNoMatch, r.PathValue("id"))
 	}
 	m, err := s.store.FindMatch(r.Context(), id)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && m.OperationID != op.ID) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no match %d in operation %q", id, op.Slug)
+		return uiErrorf(takedown.ENOTFOUND, msgNoMatchIn, id, op.Slug)
 	} else if err != nil {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	review := takedown.MatchReview{State: takedown.MatchState(r.PostForm.Get("state")), Note: r.PostForm.Get("note"), Agency: a.Agency()}
 	_, err = s.store.ReviewMatch(r.Context(), m.ID, review)
 	switch takedown.ErrorCode(err) {
 	case "":
 	case takedown.EINVALID, takedown.ECONFLICT:
-		return s.renderMatches(w, r, http.StatusBadRequest, map[string]any{"Error": fmt.Sprintf("match %d: %s", m.ID, takedown.ErrorMessage(err))})
+		return s.renderMatches(w, r, http.StatusBadRequest, map[string]any{"Error": s.localizer(r).T(msgMatchError, m.ID, errorMessage(s.localizer(r), err))})
 	default:
 		return err
 	}

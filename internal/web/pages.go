@@ -25,7 +25,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	next := localPath(r.PostForm.Get("next"))
 	_, err := s.auth.Login(w, r, strings.TrimSpace(r.PostForm.Get("user")), r.PostForm.Get("password"))
@@ -38,7 +38,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		if code == takedown.ERATELIMITED {
 			status = http.StatusTooManyRequests
 		}
-		s.render(w, r, status, "login", map[string]any{"Next": next, "Error": takedown.ErrorMessage(err), "User": r.PostForm.Get("user"), "OIDC": s.oidc != nil, "OIDCName": s.oidcName})
+		s.render(w, r, status, "login", map[string]any{"Next": next, "Error": errorMessage(s.localizer(r), err), "User": r.PostForm.Get("user"), "OIDC": s.oidc != nil, "OIDCName": s.oidcName})
 		return nil
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -55,7 +55,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) oidcBegin(w http.ResponseWriter, r *http.Request) error {
 	if s.oidc == nil {
-		return takedown.Errorf(takedown.ENOTFOUND, "no identity provider is configured; sign in with a password")
+		return uiErrorf(takedown.ENOTFOUND, msgNoOIDC)
 	}
 	s.oidc.Begin(w, r)
 	return nil
@@ -63,13 +63,13 @@ func (s *Server) oidcBegin(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if s.oidc == nil {
-		return takedown.Errorf(takedown.ENOTFOUND, "no identity provider is configured")
+		return uiErrorf(takedown.ENOTFOUND, msgNoOIDCCallback)
 	}
 	if _, err := s.oidc.Callback(w, r); err != nil {
 		if takedown.ErrorCode(err) == takedown.EINTERNAL {
 			return err
 		}
-		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Next": "/", "Error": takedown.ErrorMessage(err), "OIDC": true, "OIDCName": s.oidcName})
+		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Next": "/", "Error": errorMessage(s.localizer(r), err), "OIDC": true, "OIDCName": s.oidcName})
 		return nil
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -125,7 +125,7 @@ func (s *Server) readNotice(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("notice"), 10, 64)
 	if err != nil {
-		return takedown.Errorf(takedown.ENOTFOUND, "no notice %q", r.PathValue("notice"))
+		return uiErrorf(takedown.ENOTFOUND, msgNoNotice, r.PathValue("notice"))
 	}
 	n, err := s.store.FindNotification(r.Context(), id)
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Server) readNotice(w http.ResponseWriter, r *http.Request) error {
 	}
 	mine := a.MaySeeOperation(op) && ((n.Agency != "" && n.Agency == a.Agency()) || (n.Agency == "" && a.MayCoordinate(op)))
 	if !mine {
-		return takedown.Errorf(takedown.ENOTFOUND, "no notice %d", id)
+		return uiErrorf(takedown.ENOTFOUND, msgNoNotice, id)
 	}
 	if _, err := s.store.MarkNotificationRead(r.Context(), id); err != nil {
 		return err
@@ -150,7 +150,7 @@ func (s *Server) readNotice(w http.ResponseWriter, r *http.Request) error {
 
 func mayAdmin(a *takedown.Actor) error {
 	if !a.Has(takedown.RoleAdmin) {
-		return takedown.Errorf(takedown.EFORBIDDEN, "managing users needs the admin role")
+		return uiErrorf(takedown.EFORBIDDEN, msgAdminRole)
 	}
 	return nil
 }
@@ -196,7 +196,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	f := r.PostForm
 	u := &takedown.User{Name: strings.TrimSpace(f.Get("name")), DisplayName: f.Get("display_name"), Email: strings.TrimSpace(f.Get("email"))}
@@ -219,7 +219,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		if code := takedown.ErrorCode(err); code == takedown.EINVALID || code == takedown.ECONFLICT {
-			return s.renderUsers(w, r, http.StatusBadRequest, map[string]any{"Error": takedown.ErrorMessage(err), "Form": f})
+			return s.renderUsers(w, r, http.StatusBadRequest, map[string]any{"Error": errorMessage(s.localizer(r), err), "Form": f})
 		}
 		return err
 	}
@@ -242,7 +242,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, a *takedown.Actor, name string, status int, data map[string]any) error {
 	if !mayManage(a, name) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no user %q", name)
+		return uiErrorf(takedown.ENOTFOUND, msgNoUser, name)
 	}
 	u, err := s.store.FindUser(r.Context(), name)
 	if err != nil {
@@ -258,7 +258,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, a *takedown.
 	now := s.now()
 	type tokenRow struct {
 		*takedown.Token
-		State string
+		State, Label string
 	}
 	var rows []tokenRow
 	for _, t := range ts {
@@ -269,7 +269,7 @@ func (s *Server) renderUser(w http.ResponseWriter, r *http.Request, a *takedown.
 		case !t.Usable(now):
 			state = "expired"
 		}
-		rows = append(rows, tokenRow{t, state})
+		rows = append(rows, tokenRow{t, state, labelOf(s.localizer(r), tokenStateLabels, state)})
 	}
 	data["User"], data["Tokens"], data["CanAdmin"], data["Self"] = u, rows, a.Has(takedown.RoleAdmin), a.User != nil && a.User.Name == name
 	s.render(w, r, status, "user", data)
@@ -283,14 +283,14 @@ func (s *Server) addToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := r.PathValue("user")
 	if !mayManage(a, name) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no user %q", name)
+		return uiErrorf(takedown.ENOTFOUND, msgNoUser, name)
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	days, err := strconv.Atoi(r.PostForm.Get("days"))
 	if err != nil || days < 1 || days > 366 {
-		return s.renderUser(w, r, a, name, http.StatusBadRequest, map[string]any{"Error": "a token lives 1 to 366 days"})
+		return s.renderUser(w, r, a, name, http.StatusBadRequest, map[string]any{"Error": s.localizer(r).T(msgTokenDays)})
 	}
 	scopes := []takedown.Scope{takedown.ScopeRead}
 	if r.PostForm.Get("scope") == "write" {
@@ -300,7 +300,7 @@ func (s *Server) addToken(w http.ResponseWriter, r *http.Request) error {
 	t := &takedown.Token{User: name, Name: r.PostForm.Get("name"), Prefix: prefix, Scopes: scopes, ExpiresAt: s.now().Add(time.Duration(days) * 24 * time.Hour)}
 	if err := s.store.CreateToken(r.Context(), t, hash); err != nil {
 		if takedown.ErrorCode(err) == takedown.EINVALID {
-			return s.renderUser(w, r, a, name, http.StatusBadRequest, map[string]any{"Error": takedown.ErrorMessage(err)})
+			return s.renderUser(w, r, a, name, http.StatusBadRequest, map[string]any{"Error": errorMessage(s.localizer(r), err)})
 		}
 		return err
 	}
@@ -316,14 +316,14 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := strconv.ParseInt(r.PathValue("token"), 10, 64)
 	if err != nil {
-		return takedown.Errorf(takedown.ENOTFOUND, "no token %q", r.PathValue("token"))
+		return uiErrorf(takedown.ENOTFOUND, msgNoToken, r.PathValue("token"))
 	}
 	t, err := s.store.FindToken(r.Context(), id)
 	if err != nil {
 		return err
 	}
 	if !mayManage(a, t.User) {
-		return takedown.Errorf(takedown.ENOTFOUND, "no token %d", id)
+		return uiErrorf(takedown.ENOTFOUND, msgNoToken, id)
 	}
 	if _, err := s.store.RevokeToken(r.Context(), id); err != nil {
 		return err
@@ -342,11 +342,11 @@ func (s *Server) setUserState(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := r.PathValue("user")
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	disabled := r.PostForm.Get("disabled") == "true"
 	if disabled && a.User != nil && a.User.Name == name {
-		return takedown.Errorf(takedown.ECONFLICT, "an administrator cannot disable themself; ask another")
+		return uiErrorf(takedown.ECONFLICT, msgDisableSelf)
 	}
 	if _, err := s.store.UpdateUser(r.Context(), name, takedown.UserUpdate{Disabled: &disabled}); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/takedown-project/takedown"
+	"github.com/takedown-project/takedown/internal/web/locale"
 )
 
 // The provider portal: a provider's liaisons read the batches addressed
@@ -22,16 +23,17 @@ import (
 // anyone who is not a provider's liaison.
 func liaison(a *takedown.Actor) (string, error) {
 	if a.Local() || a.User == nil || !a.User.Has(takedown.RoleProvider) || a.User.Provider == "" {
-		return "", takedown.Errorf(takedown.EFORBIDDEN, msgPortalOnly)
+		return "", uiErrorf(takedown.EFORBIDDEN, msgPortalOnly)
 	}
 	return a.User.Provider, nil
 }
 
-// pathID reads a positive ID from the path; anything else names nothing.
-func pathID(r *http.Request, name, what string) (int64, error) {
+// pathID reads a positive ID from the path; anything else names nothing
+// (notFound says so, with the path's value).
+func pathID(r *http.Request, name string, notFound locale.Key) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, takedown.Errorf(takedown.ENOTFOUND, "no %s %q", what, r.PathValue(name))
+		return 0, uiErrorf(takedown.ENOTFOUND, notFound, r.PathValue(name))
 	}
 	return id, nil
 }
@@ -48,13 +50,13 @@ func (s *Server) portalReferral(r *http.Request) (*takedown.Actor, *takedown.Ref
 	if err != nil {
 		return nil, nil, err
 	}
-	id, err := pathID(r, "id", "referral")
+	id, err := pathID(r, "id", msgNoReferral)
 	if err != nil {
 		return nil, nil, err
 	}
 	ref, err := s.store.FindReferral(r.Context(), id)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && ref.Provider != code) {
-		return nil, nil, takedown.Errorf(takedown.ENOTFOUND, "no referral %d", id)
+		return nil, nil, uiErrorf(takedown.ENOTFOUND, msgNoReferral, id)
 	} else if err != nil {
 		return nil, nil, err
 	}
@@ -72,8 +74,8 @@ type referralRow struct {
 	Dead bool
 }
 
-func newReferralRow(ref *takedown.Referral, now time.Time) referralRow {
-	row := referralRow{Referral: ref, Basis: labelOf(basisLabels, ref.LegalBasis), Clock: clockOf(ref, now)}
+func newReferralRow(l *locale.Localizer, ref *takedown.Referral, now time.Time) referralRow {
+	row := referralRow{Referral: ref, Basis: labelOf(l, basisLabels, ref.LegalBasis), Clock: clockOf(l, ref, now)}
 	for o, n := range ref.Counts {
 		row.Total += n
 		if o.Final() {
@@ -99,11 +101,11 @@ func (s *Server) portalPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now, l := s.now(), s.localizer(r)
 	rows := make([]referralRow, 0, len(refs))
 	for _, ref := range refs {
 		ref.CreatedBy = ""
-		rows = append(rows, newReferralRow(ref, now))
+		rows = append(rows, newReferralRow(l, ref, now))
 	}
 	s.render(w, r, http.StatusOK, "portal", map[string]any{"Provider": code, "Referrals": rows, "Now": now})
 	return nil
@@ -124,11 +126,11 @@ func (row *answerRow) blank() bool {
 }
 
 // answer turns the row into an answer for a referral on basis, or sets
-// its Error and returns false.
-func (row *answerRow) answer(basis takedown.LegalBasis) (takedown.ItemAnswer, bool) {
+// its Error, in l's language, and returns false.
+func (row *answerRow) answer(l *locale.Localizer, basis takedown.LegalBasis) (takedown.ItemAnswer, bool) {
 	ans := takedown.ItemAnswer{ItemID: row.Item.ItemID, Outcome: takedown.Outcome(row.Outcome), Reason: strings.TrimSpace(row.Reason)}
 	if row.Outcome == "" {
-		row.Error = msgChooseOutcome
+		row.Error = l.T(msgChooseOutcome)
 		return ans, false
 	}
 	if basis == takedown.BasisRemovalOrder && (row.ActedAt != "" || row.Action != "" || row.CannotComply != "" || strings.TrimSpace(row.Details) != "") {
@@ -136,7 +138,7 @@ func (row *answerRow) answer(basis takedown.LegalBasis) (takedown.ItemAnswer, bo
 		if row.ActedAt != "" {
 			at, err := parseLocalUTC(row.ActedAt)
 			if err != nil {
-				row.Error = msgActedAt
+				row.Error = l.T(msgActedAt)
 				return ans, false
 			}
 			f.ActedAt = &at
@@ -145,9 +147,9 @@ func (row *answerRow) answer(basis takedown.LegalBasis) (takedown.ItemAnswer, bo
 	}
 	if err := ans.Validate(basis); err != nil {
 		if takedown.ErrorCode(err) != takedown.EINVALID {
-			row.Error = "internal error"
+			row.Error = l.T(msgInternal)
 		} else {
-			row.Error = takedown.ErrorMessage(err)
+			row.Error = errorMessage(l, err)
 		}
 		return ans, false
 	}
@@ -172,7 +174,7 @@ func (s *Server) portalReferralPage(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return s.renderPortalReferral(w, r, ref, r.URL.Query().Get("page"), http.StatusOK, nil, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderPortalReferral(w, r, ref, r.URL.Query().Get("page"), http.StatusOK, nil, map[string]any{"Done": s.done(r)})
 }
 
 // openPerPage bounds the rows of the answer form: a batch may hold
@@ -209,7 +211,7 @@ func (s *Server) renderPortalReferral(w http.ResponseWriter, r *http.Request, re
 	if data == nil {
 		data = map[string]any{}
 	}
-	data["Referral"], data["Row"] = ref, newReferralRow(ref, s.now())
+	data["Referral"], data["Row"] = ref, newReferralRow(s.localizer(r), ref, s.now())
 	data["Answered"], data["Pending"] = answered, pending
 	data["Page"], data["Pages"], data["OpenTotal"] = n, pages, total
 	data["OpenFrom"], data["OpenTo"] = (n-1)*openPerPage+1, (n-1)*openPerPage+len(pending)
@@ -250,13 +252,14 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	f := r.PostForm
 	items := map[int64]takedown.ReferralItem{}
 	for _, it := range ref.Items {
 		items[it.ItemID] = it
 	}
+	l := s.localizer(r)
 	rows := map[int64]*answerRow{}
 	var answers []takedown.ItemAnswer
 	bad := false
@@ -264,7 +267,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) error {
 		id, err := strconv.ParseInt(v, 10, 64)
 		it, ok := items[id]
 		if err != nil || !ok {
-			return takedown.Errorf(takedown.EINVALID, "referral %d does not hold item %q", ref.ID, v)
+			return uiErrorf(takedown.EINVALID, msgNotInReferral, ref.ID, v)
 		}
 		if _, seen := rows[id]; seen || it.Outcome.Final() {
 			continue // answered meanwhile: a final answer stays
@@ -276,7 +279,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) error {
 		if row.blank() {
 			continue
 		}
-		ans, ok := row.answer(ref.LegalBasis)
+		ans, ok := row.answer(l, ref.LegalBasis)
 		bad = bad || !ok
 		answers = append(answers, ans)
 	}
@@ -285,13 +288,13 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case bad:
-		return again(msgRowsInvalid)
+		return again(l.T(msgRowsInvalid))
 	case len(answers) == 0:
-		return again(msgNothingAnswered)
+		return again(l.T(msgNothingAnswered))
 	}
 	if _, err := s.store.AnswerReferral(r.Context(), ref.ID, answers, "provider "+a.User.Provider+" (user "+a.User.Name+")"); err != nil {
 		if takedown.ErrorCode(err) == takedown.EINVALID {
-			return again(takedown.ErrorMessage(err) + "; nothing was recorded")
+			return again(l.T(msgNotRecorded, errorMessage(l, err)))
 		}
 		return err
 	}

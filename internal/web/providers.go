@@ -21,7 +21,7 @@ func mayAdminProviders(r *http.Request) error {
 		return err
 	}
 	if !a.Has(takedown.RoleAdmin) {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgAdminsOnly)
+		return uiErrorf(takedown.EFORBIDDEN, msgAdminsOnly)
 	}
 	return nil
 }
@@ -88,7 +88,7 @@ func (s *Server) providerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "provider", map[string]any{"Form": formOf(p), "Done": doneMessages[r.URL.Query().Get("done")]})
+	s.render(w, r, http.StatusOK, "provider", map[string]any{"Form": formOf(p), "Done": s.done(r)})
 	return nil
 }
 
@@ -106,7 +106,7 @@ func (s *Server) updateProvider(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	f := r.PostForm
 	get := func(k string) string { return strings.TrimSpace(f.Get(k)) }
@@ -122,7 +122,7 @@ func (s *Server) updateProvider(w http.ResponseWriter, r *http.Request) error {
 	for _, v := range list(f.Get("asns")) {
 		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 32)
 		if err != nil || n == 0 {
-			bad = takedown.Errorf(takedown.EINVALID, "provider %q: network %q: want an AS number such as 64500", p.Code, v)
+			bad = uiErrorf(takedown.EINVALID, msgNetwork, p.Code, v)
 			break
 		}
 		p.ASNs = append(p.ASNs, uint32(n))
@@ -149,7 +149,7 @@ func (s *Server) updateProvider(w http.ResponseWriter, r *http.Request) error {
 		stored := formOf(old)
 		form.WebhookSecretSet = stored.WebhookSecretSet && form.WebhookURL == stored.WebhookURL
 		form.APITokenSet = stored.APITokenSet && form.APIURL == stored.APIURL
-		s.render(w, r, http.StatusBadRequest, "provider", map[string]any{"Form": form, "Error": takedown.ErrorMessage(bad)})
+		s.render(w, r, http.StatusBadRequest, "provider", map[string]any{"Form": form, "Error": errorMessage(s.localizer(r), bad)})
 		return nil
 	}
 	http.Redirect(w, r, "/providers/"+neturl.PathEscape(p.Code)+"?done=saved", http.StatusSeeOther)

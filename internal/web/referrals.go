@@ -27,23 +27,23 @@ func (s *Server) coordinated(r *http.Request) (*takedown.Actor, *takedown.Operat
 		return nil, nil, false, err
 	}
 	if !a.MaySeeOperation(op) {
-		return nil, nil, false, takedown.Errorf(takedown.ENOTFOUND, "no operation %q", slug)
+		return nil, nil, false, uiErrorf(takedown.ENOTFOUND, msgNoOperation, slug)
 	}
 	if !a.MayCoordinate(op) && !a.SeesAll() {
-		return nil, nil, false, takedown.Errorf(takedown.EFORBIDDEN, msgCoordinatorsOnly)
+		return nil, nil, false, uiErrorf(takedown.EFORBIDDEN, msgCoordinatorsOnly)
 	}
 	return a, op, a.MayCoordinate(op), nil
 }
 
 // opReferral returns referral id if it belongs to op, else ENOTFOUND.
 func (s *Server) opReferral(r *http.Request, op *takedown.Operation) (*takedown.Referral, error) {
-	id, err := pathID(r, "id", "referral")
+	id, err := pathID(r, "id", msgNoReferral)
 	if err != nil {
 		return nil, err
 	}
 	ref, err := s.store.FindReferral(r.Context(), id)
 	if takedown.ErrorCode(err) == takedown.ENOTFOUND || (err == nil && ref.OperationID != op.ID) {
-		return nil, takedown.Errorf(takedown.ENOTFOUND, "no referral %d in operation %q", id, op.Slug)
+		return nil, uiErrorf(takedown.ENOTFOUND, msgNoReferralIn, id, op.Slug)
 	}
 	return ref, err
 }
@@ -57,7 +57,7 @@ func (s *Server) referralsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderReferrals(w, r, op, may, http.StatusOK, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderReferrals(w, r, op, may, http.StatusOK, map[string]any{"Done": s.done(r)})
 }
 
 func (s *Server) renderReferrals(w http.ResponseWriter, r *http.Request, op *takedown.Operation, may bool, status int, data map[string]any) error {
@@ -65,10 +65,10 @@ func (s *Server) renderReferrals(w http.ResponseWriter, r *http.Request, op *tak
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now, l := s.now(), s.localizer(r)
 	rows := make([]referralRow, 0, len(refs))
 	for _, ref := range refs {
-		rows = append(rows, newReferralRow(ref, now))
+		rows = append(rows, newReferralRow(l, ref, now))
 	}
 	data["Operation"], data["Referrals"], data["MayChange"] = op, rows, may
 	s.render(w, r, status, "referrals", data)
@@ -84,11 +84,11 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderReferral(w, r, op, ref, may, http.StatusOK, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderReferral(w, r, op, ref, may, http.StatusOK, map[string]any{"Done": s.done(r)})
 }
 
 func (s *Server) renderReferral(w http.ResponseWriter, r *http.Request, op *takedown.Operation, ref *takedown.Referral, may bool, status int, data map[string]any) error {
-	data["Operation"], data["Referral"], data["Row"], data["MayChange"] = op, ref, newReferralRow(ref, s.now()), may
+	data["Operation"], data["Referral"], data["Row"], data["MayChange"] = op, ref, newReferralRow(s.localizer(r), ref, s.now()), may
 	data["IsOrder"] = ref.LegalBasis == takedown.BasisRemovalOrder
 	s.render(w, r, status, "referral", data)
 	return nil
@@ -102,14 +102,14 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !may {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgReadOnly)
+		return uiErrorf(takedown.EFORBIDDEN, msgReadOnly)
 	}
 	ref, err := s.opReferral(r, op)
 	if err != nil {
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	fromDetail := r.PostForm.Get("from") == "referral"
 	err = s.store.RedeliverReferral(r.Context(), ref.ID, takedown.Channel(r.PostForm.Get("channel")), "user "+a.User.Name)
@@ -118,7 +118,7 @@ func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
 		if code == takedown.ENOTFOUND {
 			status = http.StatusBadRequest
 		}
-		data := map[string]any{"Error": takedown.ErrorMessage(err)}
+		data := map[string]any{"Error": errorMessage(s.localizer(r), err)}
 		if fromDetail {
 			return s.renderReferral(w, r, op, ref, may, status, data)
 		}
@@ -141,7 +141,7 @@ func (s *Server) unattributedPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return s.renderUnattributed(w, r, op, may, r.URL.Query().Get("cursor"), http.StatusOK, map[string]any{"Done": doneMessages[r.URL.Query().Get("done")]})
+	return s.renderUnattributed(w, r, op, may, r.URL.Query().Get("cursor"), http.StatusOK, map[string]any{"Done": s.done(r)})
 }
 
 func (s *Server) renderUnattributed(w http.ResponseWriter, r *http.Request, op *takedown.Operation, may bool, cursor string, status int, data map[string]any) error {
@@ -168,10 +168,10 @@ func (s *Server) attribute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !may {
-		return takedown.Errorf(takedown.EFORBIDDEN, msgReadOnly)
+		return uiErrorf(takedown.EFORBIDDEN, msgReadOnly)
 	}
 	if err := r.ParseForm(); err != nil {
-		return takedown.Errorf(takedown.EINVALID, "cannot read the form: %v", err)
+		return uiErrorf(takedown.EINVALID, msgCannotReadForm, err)
 	}
 	f := r.PostForm
 	cursor := f.Get("cursor")
@@ -180,30 +180,31 @@ func (s *Server) attribute(w http.ResponseWriter, r *http.Request) error {
 			cursor = ""
 		}
 	}
+	l := s.localizer(r)
 	again := func(msg string) error {
 		return s.renderUnattributed(w, r, op, may, cursor, http.StatusBadRequest, map[string]any{"Error": msg})
 	}
 	id, err := strconv.ParseInt(f.Get("item"), 10, 64)
 	if err != nil || id <= 0 {
-		return again("choose an item of the queue")
+		return again(l.T(msgChooseQueueItem))
 	}
 	if _, err := s.itemIn(r, op, id); takedown.ErrorCode(err) == takedown.ENOTFOUND {
-		return again("no item " + strconv.FormatInt(id, 10) + " in this operation")
+		return again(l.T(msgNoQueueItem, id))
 	} else if err != nil {
 		return err
 	}
 	code := f.Get("provider")
 	if code == "" {
-		return again("item " + strconv.FormatInt(id, 10) + ": choose the provider it goes to")
+		return again(l.T(msgChooseProvider, id))
 	}
 	if _, err := s.store.FindProvider(r.Context(), code); takedown.ErrorCode(err) == takedown.ENOTFOUND {
-		return again("no provider " + strconv.Quote(code) + " in the directory")
+		return again(l.T(msgNoProvider, code))
 	} else if err != nil {
 		return err
 	}
 	err = s.store.SetAttributions(r.Context(), []takedown.ItemAttribution{{ItemID: id, Provider: code, Via: "by hand (user " + a.User.Name + ")"}})
 	if takedown.ErrorCode(err) == takedown.EINVALID {
-		return again(takedown.ErrorMessage(err))
+		return again(errorMessage(l, err))
 	} else if err != nil {
 		return err
 	}

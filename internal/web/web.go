@@ -22,6 +22,7 @@ import (
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/auth"
 	"github.com/takedown-project/takedown/internal/evidence"
+	"github.com/takedown-project/takedown/internal/web/locale"
 )
 
 //go:embed templates/*.html
@@ -35,7 +36,8 @@ type Config struct {
 	Store takedown.Store
 	Auth  *auth.Authenticator
 	// OIDC, when set, offers login through the organisation's identity
-	// provider, named OIDCName on the button.
+	// provider, named OIDCName on the button (empty: the catalog's
+	// "your organisation's sign-in").
 	OIDC     *auth.OIDC
 	OIDCName string
 	// HSTS sends Strict-Transport-Security: set it when served over HTTPS.
@@ -45,6 +47,10 @@ type Config struct {
 	Evidence evidence.BlobStore
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Catalogs holds catalogs beside those built in (locale/*.json): a
+	// file xx.json each, at its root, named by the language's tag; one of
+	// a language built in replaces it. Tests add a pseudo-locale here.
+	Catalogs fs.FS
 }
 
 // Server serves the UI. Create it with New.
@@ -57,14 +63,17 @@ type Server struct {
 	evidence evidence.BlobStore
 	log      *slog.Logger
 	now      func() time.Time
-	pages    map[string]*template.Template
+	locales  *locale.Bundle
+	pages    map[string]map[string]*template.Template // by language (its tag), then page
 	mux      *http.ServeMux
 	handler  http.Handler
 	reports  reportCache
 }
 
-// New parses the templates (a broken one fails here, at start-up, not on
-// the first request) and registers the routes.
+// New loads the catalogs, parses the templates (a broken one, or a
+// message a template or Go code names that the English catalog lacks,
+// fails here, at start-up, not on the first request) and registers the
+// routes.
 func New(cfg Config) (*Server, error) {
 	s := &Server{store: cfg.Store, auth: cfg.Auth, oidc: cfg.OIDC, oidcName: cfg.OIDCName, hsts: cfg.HSTS, evidence: cfg.Evidence, log: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
 	if s.log == nil {
@@ -73,10 +82,11 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.oidcName == "" {
-		s.oidcName = "your organisation's sign-in"
+	var err error
+	if s.locales, err = locale.Load(cfg.Catalogs); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
 	}
-	if err := s.parseTemplates(); err != nil {
+	if err := s.parsePages(templateFS); err != nil {
 		return nil, err
 	}
 	static, _ := fs.Sub(staticFS, "static")
@@ -109,6 +119,7 @@ func (s *Server) routes() []route {
 		{"POST /tokens/{token}/revoke", s.revokeToken},
 		{"POST /notices/{notice}/read", s.readNotice},
 		{"GET /audit", s.auditPage},
+		{"POST /language", s.setLanguage},
 
 		// The provider portal (the link messages carry).
 		{"GET /portal", s.portalPage},
@@ -176,6 +187,23 @@ const maxAnswersBytes = 2 << 20
 // errSignIn sends the browser to the login page.
 var errSignIn = errors.New("sign in first")
 
+var (
+	msgFormTooLarge = key("error.form_too_large", "bytes")
+	msgInternal     = key("error.internal")
+)
+
+// statusTexts name the statuses of the error page.
+var statusTexts = map[int]locale.Key{
+	http.StatusBadRequest:            key("http.bad_request"),
+	http.StatusForbidden:             key("http.forbidden"),
+	http.StatusNotFound:              key("http.not_found"),
+	http.StatusConflict:              key("http.conflict"),
+	http.StatusRequestEntityTooLarge: key("http.too_large"),
+	http.StatusTooManyRequests:       key("http.too_many_requests"),
+	http.StatusInternalServerError:   key("http.internal"),
+	http.StatusServiceUnavailable:    key("http.unavailable"),
+}
+
 // adapt turns a handler that returns an error into an http.Handler that
 // shows the error as a page (and sends those who must sign in to the
 // login page). Only internal errors are logged.
@@ -191,7 +219,7 @@ func (s *Server) adapt(h func(w http.ResponseWriter, r *http.Request) error) htt
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		case errors.As(err, &tooBig):
-			err = takedown.Errorf(takedown.ETOOLARGE, "the form is larger than %d bytes", tooBig.Limit)
+			err = uiErrorf(takedown.ETOOLARGE, msgFormTooLarge, tooBig.Limit)
 		}
 		code := takedown.ErrorCode(err)
 		status := map[string]int{
@@ -206,7 +234,12 @@ func (s *Server) adapt(h func(w http.ResponseWriter, r *http.Request) error) htt
 			}
 			s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "error", err)
 		}
-		s.render(w, r, status, "error", map[string]any{"Status": status, "StatusText": http.StatusText(status), "Message": takedown.ErrorMessage(err)})
+		l := s.localizer(r)
+		text := http.StatusText(status)
+		if k, ok := statusTexts[status]; ok {
+			text = l.T(k)
+		}
+		s.render(w, r, status, "error", map[string]any{"Status": status, "StatusText": text, "Message": errorMessage(l, err)})
 	})
 }
 
@@ -219,97 +252,67 @@ func actor(r *http.Request) (*takedown.Actor, error) {
 	return a, nil
 }
 
-func (s *Server) parseTemplates() error {
-	funcs := template.FuncMap{
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return "-"
-			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
-		"whenp": func(t *time.Time) string {
-			if t == nil {
-				return "-"
-			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
-		"join": func(v any) string {
-			switch x := v.(type) {
-			case []string:
-				return strings.Join(x, ", ")
-			case []takedown.Role:
-				s := make([]string, len(x))
-				for i, r := range x {
-					s[i] = string(r)
-				}
-				return strings.Join(s, ", ")
-			case []takedown.Scope:
-				s := make([]string, len(x))
-				for i, r := range x {
-					s[i] = string(r)
-				}
-				return strings.Join(s, ", ")
-			}
-			return fmt.Sprint(v)
-		},
-		// dict hands a part of a page more than one value.
-		"dict": func(kv ...any) (map[string]any, error) {
-			if len(kv)%2 != 0 {
-				return nil, errors.New("dict: want pairs of a name and a value")
-			}
-			m := make(map[string]any, len(kv)/2)
-			for i := 0; i < len(kv); i += 2 {
-				k, ok := kv[i].(string)
-				if !ok {
-					return nil, fmt.Errorf("dict: name %v is no string", kv[i])
-				}
-				m[k] = kv[i+1]
-			}
-			return m, nil
-		},
-		"add":            func(a, b int) int { return a + b },
-		"percent":        func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
-		"score":          func(f float64) string { return fmt.Sprintf("%.2f", f) },
-		"seconds":        seconds,
-		"mb":             func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) },
-		"status":         func(st takedown.ItemStatus) string { return labelOf(statusLabels, st) },
-		"basis":          func(b takedown.LegalBasis) string { return labelOf(basisLabels, b) },
-		"outcome":        func(o takedown.Outcome) string { return labelOf(outcomeLabels, o) },
-		"answered":       answeredLabel,
-		"cannotComply":   func(c string) string { return labelOf(cannotComplyLabels, c) },
-		"feedbackAction": func(a string) string { return labelOf(feedbackActionLabels, a) },
-	}
-	s.pages = map[string]*template.Template{}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		return err
-	}
-	// Files whose names start with "_" hold parts that every page may
-	// use; they are no pages themselves.
-	shared := []string{"templates/layout.html"}
-	for _, n := range names {
-		if strings.HasPrefix(n, "templates/_") {
-			shared = append(shared, n)
+// baseFuncs are the templates' functions that are the same in every
+// language (dates and numbers keep one form); the others are localFuncs.
+var baseFuncs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
 		}
-	}
-	for _, n := range names {
-		page := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if page == "layout" || strings.HasPrefix(page, "_") {
-			continue
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return "-"
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append(shared[:len(shared):len(shared)], n)...)
-		if err != nil {
-			return fmt.Errorf("web: template %s: %w", n, err)
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"join": func(v any) string {
+		switch x := v.(type) {
+		case []string:
+			return strings.Join(x, ", ")
+		case []takedown.Role:
+			s := make([]string, len(x))
+			for i, r := range x {
+				s[i] = string(r)
+			}
+			return strings.Join(s, ", ")
+		case []takedown.Scope:
+			s := make([]string, len(x))
+			for i, r := range x {
+				s[i] = string(r)
+			}
+			return strings.Join(s, ", ")
 		}
-		s.pages[page] = t
-	}
-	return nil
+		return fmt.Sprint(v)
+	},
+	// dict hands a part of a page more than one value.
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, errors.New("dict: want pairs of a name and a value")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict: name %v is no string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+	"add":     func(a, b int) int { return a + b },
+	"percent": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"score":   func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"mb":      func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/(1<<20)) },
 }
 
-// render writes a page inside the layout; data is the page's own, and the
-// layout gets the signed-in user.
+// render writes a page inside the layout, in the request's language;
+// data is the page's own, and the layout gets the signed-in user and the
+// language (its tag, its direction, and the others to choose from).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data map[string]any) {
-	t, ok := s.pages[page]
+	l := s.localizer(r)
+	t, ok := s.pages[l.Tag().String()][page]
 	if !ok {
 		http.Error(w, "no page "+page, http.StatusInternalServerError)
 		return
@@ -317,6 +320,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if data == nil {
 		data = map[string]any{}
 	}
+	data["Lang"], data["RTL"], data["Languages"], data["Here"] = l.Tag().String(), l.RTL(), s.languages(l), here(r)
 	if a, ok := auth.Authenticated(r.Context()); ok {
 		data["Me"] = a.User
 		data["IsAdmin"] = a.Has(takedown.RoleAdmin)
@@ -327,7 +331,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
 		s.log.Error("render", "page", page, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		http.Error(w, l.T(msgInternal), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -337,9 +341,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 }
 
 // localPath returns next if it is a path on this site, else "/": a login
-// must not send the browser elsewhere (an open redirect).
+// or the language chooser must not send the browser elsewhere (an open
+// redirect). Browsers read "/\host" as "//host", and drop tabs and line
+// breaks from a URL ("/\t/host" is "//host" too), so any control
+// character is refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next
