@@ -42,6 +42,14 @@ BEGIN
 		FROM old_items o JOIN new_items n ON n.id = o.id
 			LEFT JOIN providers op ON op.id = o.provider_id LEFT JOIN providers np ON np.id = n.provider_id
 		WHERE (o.status, o.kind, o.platform, o.provider_id) IS DISTINCT FROM (n.status, n.kind, n.platform, n.provider_id)
+	), moved AS (
+		-- Each changed item's agencies, looked up item by item (LATERAL):
+		-- as a plain join the planner, knowing nothing of the transition
+		-- tables, hashes every submission of the database on every
+		-- statement.
+		SELECT c.operation_id, c.old_status, c.new_status, s.agency_id
+		FROM changed c CROSS JOIN LATERAL (SELECT DISTINCT agency_id FROM submissions WHERE item_id = c.id) s
+		WHERE c.old_status <> c.new_status
 	), moves AS (
 		SELECT operation_id, 'kind' AS dimension, old_kind AS grp, old_status AS status, -1 AS n FROM changed
 		UNION ALL SELECT operation_id, 'platform', old_platform, old_status, -1 FROM changed
@@ -49,10 +57,8 @@ BEGIN
 		UNION ALL SELECT operation_id, 'kind', new_kind, new_status, 1 FROM changed
 		UNION ALL SELECT operation_id, 'platform', new_platform, new_status, 1 FROM changed
 		UNION ALL SELECT operation_id, 'provider', new_provider, new_status, 1 FROM changed
-		UNION ALL SELECT c.operation_id, 'agency', a.code, c.old_status, -1
-			FROM changed c JOIN agencies a ON a.id IN (SELECT agency_id FROM submissions WHERE item_id = c.id) WHERE c.old_status <> c.new_status
-		UNION ALL SELECT c.operation_id, 'agency', a.code, c.new_status, 1
-			FROM changed c JOIN agencies a ON a.id IN (SELECT agency_id FROM submissions WHERE item_id = c.id) WHERE c.old_status <> c.new_status
+		UNION ALL SELECT c.operation_id, 'agency', a.code, c.old_status, -1 FROM moved c JOIN agencies a ON a.id = c.agency_id
+		UNION ALL SELECT c.operation_id, 'agency', a.code, c.new_status, 1 FROM moved c JOIN agencies a ON a.id = c.agency_id
 	)
 	INSERT INTO item_count_deltas (operation_id, dimension, grp, status, n)
 		SELECT operation_id, dimension, grp, status, sum(n) FROM moves GROUP BY operation_id, dimension, grp, status HAVING sum(n) <> 0;
