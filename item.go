@@ -307,6 +307,7 @@ type Store interface {
 	VerificationService
 	EvidenceService
 	ResurgenceService
+	SeedService
 	ReportSnapshotService
 	Close() error
 }

@@ -159,6 +159,7 @@ the command line wins over the environment.`,
 		newPDQCommand(g),
 		newResurgenceCommand(g), newReportCommand(g),
 		newExportCommand(g),
+		newHashesCommand(g),
 	)
 	return root
 }

@@ -150,8 +150,9 @@ signals of items from their newest captures (page, posts preview, avatar's
 PDQ hash), reads the due watched channels and accounts again (live ones of
 open operations, and candidates found before) through the prober's client,
 adds the channels their posts link to or mention as candidates, and
-matches every candidate against its operation's removed items. It prints
-what each round did.`,
+matches every candidate against its operation's removed items, and its
+avatar against the operation's hash seeds (takedown hashes import). It
+prints what each round did.`,
 		Example: `  takedown resurgence watch
   takedown resurgence watch --simnet demo/simnet.json --watch-read-every 1m --rounds 3`,
 		Args: cobra.NoArgs,
@@ -165,7 +166,7 @@ what each round did.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.stdout, "round %d: %d items' signals from captures, %d pages read, %d candidates found, %d new matches\n", i+1, s.Signals, s.Reads, s.Found, s.Matches)
+				fmt.Fprintf(g.stdout, "round %d: %d items' signals from captures, %d pages read, %d candidates found, %d new matches, %d new hash seed hits\n", i+1, s.Signals, s.Reads, s.Found, s.Matches, s.SeedHits)
 			}
 			return nil
 		}),

@@ -2,10 +2,12 @@ package resurgence
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +30,7 @@ const BestMargin = 0.001
 // watched items again for links and mentions of new channels, and
 // matches candidates against removed items.
 type Watcher struct {
-	Store takedown.ResurgenceService
+	Store Store
 	// Operations lists the operations whose items are matched.
 	Operations interface {
 		ListOperations(ctx context.Context) ([]*takedown.Operation, error)
@@ -64,6 +66,13 @@ type Watcher struct {
 	captureAfter int64
 }
 
+// Store is what the watcher reads and records: signals and matches, and
+// the operations' hash seeds and the candidates that hit them.
+type Store interface {
+	takedown.ResurgenceService
+	takedown.SeedService
+}
+
 // captureOverlap is how far behind its last capture a round starts.
 const captureOverlap = 1000
 
@@ -93,7 +102,7 @@ func (w *Watcher) Round(ctx context.Context) (RoundSummary, error) {
 	if s.Reads, s.Found, err = w.Watch(ctx); err != nil {
 		return s, fmt.Errorf("watch: %w", err)
 	}
-	if s.Matches, err = w.Match(ctx); err != nil {
+	if s.Matches, s.SeedHits, err = w.Match(ctx); err != nil {
 		return s, fmt.Errorf("match: %w", err)
 	}
 	return s, nil
@@ -102,6 +111,8 @@ func (w *Watcher) Round(ctx context.Context) (RoundSummary, error) {
 // RoundSummary is what a round did.
 type RoundSummary struct {
 	Signals, Reads, Found, Matches int
+	// SeedHits are the new hits of candidates' avatars on hash seeds.
+	SeedHits int
 }
 
 // SignalsFromCaptures computes the signals of up to limit items whose
@@ -322,7 +333,37 @@ type operationIndex struct {
 	// index.
 	watermark  time.Time
 	candidates map[int64]*candidate
+	// seeds are the operation's hash seeds read so far, indexed by seed
+	// ID (nil until there is one: an empty index takes 25 MB):
+	// seedAfter is the highest ID read, seedIDs the IDs read (a round
+	// reads from a little before seedAfter again).
+	seeds     *pdq.Index
+	seedIDs   map[int64]bool
+	seedAfter int64
 }
+
+// SeedRadius is how near a candidate's avatar must be to a hash seed, in
+// bits of their PDQ hashes, for a hit: 31, the threshold of PDQ's
+// reference and of the hash-sharing tools whose lists are seeded. The
+// lists' owners chose their hashes expecting it: a re-encoded, resized or
+// lightly edited copy of a logo stays within it, and a different picture
+// almost never comes so near.
+const SeedRadius = pdq.DefaultRadius
+
+// seedOverlap is how many seed IDs behind the last one read a round
+// starts reading again: on PostgreSQL a batch of seeds can commit after
+// one with higher IDs. Seeds read before are skipped by ID.
+const seedOverlap = 1000
+
+// seedScan is how many new seeds a round compares one by one rather
+// than through an index of their own: a few added since the last round
+// are the rule, and an index is a large allocation.
+const seedScan = 256
+
+// maxSeedHits bounds the hits a candidate gets in one round, nearest
+// seeds first: an avatar within reach of dozens of seeds (a plain
+// picture a list holds in many variants) needs no more to be looked at.
+const maxSeedHits = 10
 
 type candidate struct {
 	item *Item
@@ -335,30 +376,30 @@ const overlap = time.Minute
 
 // Match matches the candidates of every open operation that watches for
 // successors: new candidates (and those with new signals) against all its
-// removed items, the others against the items removed since the last
-// round. It returns the new matches.
-func (w *Watcher) Match(ctx context.Context) (int, error) {
+// removed items and hash seeds, the others against the items removed and
+// the seeds added since the last round. It returns the new matches and
+// the new seed hits.
+func (w *Watcher) Match(ctx context.Context) (matches, seedHits int, err error) {
 	ops, err := w.Operations.ListOperations(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	found := 0
 	for _, op := range ops {
 		// A closed operation's matches stay as they are; its index would
 		// only take memory.
 		if op.Successors == takedown.SuccessorsOff || op.Status != takedown.OperationOpen {
 			continue
 		}
-		n, err := w.matchOperation(ctx, op)
-		found += n
+		n, h, err := w.matchOperation(ctx, op)
+		matches, seedHits = matches+n, seedHits+h
 		if err != nil {
-			return found, fmt.Errorf("operation %s: %w", op.Slug, err)
+			return matches, seedHits, fmt.Errorf("operation %s: %w", op.Slug, err)
 		}
 	}
-	return found, nil
+	return matches, seedHits, nil
 }
 
-func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (int, error) {
+func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (matches, seedHits int, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ops == nil {
@@ -369,12 +410,12 @@ func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (i
 	if x == nil {
 		// A process's first round reads every candidate, and matches
 		// them all against every removed item.
-		x = &operationIndex{removed: NewIndex(), removedIDs: map[int64]bool{}, candidates: map[int64]*candidate{}}
+		x = &operationIndex{removed: NewIndex(), removedIDs: map[int64]bool{}, candidates: map[int64]*candidate{}, seedIDs: map[int64]bool{}}
 		if err := w.eachInput(ctx, takedown.MatchInputFilter{OperationID: op.ID}, func(r *takedown.SignalRecord) {
 			x.candidates[r.ItemID] = &candidate{item: FromSignals(r), at: r.At}
 			fresh[r.ItemID] = true
 		}); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		w.ops[op.ID] = x
 	}
@@ -400,7 +441,7 @@ func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (i
 		x.removedIDs[r.ItemID] = true
 		delta.Add(it)
 	}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if newest.After(x.watermark) {
 		x.watermark = newest
@@ -410,7 +451,7 @@ func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (i
 		x.candidates[r.ItemID] = &candidate{item: FromSignals(r), at: r.At}
 		fresh[r.ItemID] = true
 	}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// 3. Score.
 	threshold := or(w.Threshold, DefaultThreshold)
@@ -433,17 +474,130 @@ func (w *Watcher) matchOperation(ctx context.Context, op *takedown.Operation) (i
 		}
 		results = append(results, r)
 	}
-	found := 0
+	// 4. Hash seeds. Their hits are recorded before the matches: a
+	// failure leaves the candidates unmatched, and the next round
+	// compares them again (a hit recorded twice is kept once).
+	if seedHits, err = w.matchSeeds(ctx, op, x, fresh, start); err != nil {
+		return 0, seedHits, err
+	}
 	for len(results) > 0 {
 		n := min(len(results), 500)
 		k, err := w.Store.RecordMatches(ctx, op.ID, start, results[:n])
+		matches += k
+		if err != nil {
+			return matches, seedHits, err
+		}
+		results = results[n:]
+	}
+	return matches, seedHits, nil
+}
+
+// seedHash is a hash seed as the matcher reads it.
+type seedHash struct {
+	id      int64
+	hash    pdq.Hash
+	quality int
+}
+
+// matchSeeds reads the operation's seeds added since the last round and
+// compares the candidates' avatars with them: fresh candidates with every
+// seed, the others with the new seeds only. The new seeds join the
+// operation's index once the hits are recorded, so that a failed round
+// compares them again.
+func (w *Watcher) matchSeeds(ctx context.Context, op *takedown.Operation, x *operationIndex, fresh map[int64]bool, at time.Time) (int, error) {
+	var added []seedHash
+	newest := x.seedAfter
+	for after := max(x.seedAfter-seedOverlap, 0); ; {
+		page, err := w.Store.ListHashSeeds(ctx, op.ID, after, takedown.MaxPageSize)
+		if err != nil {
+			return 0, err
+		}
+		for _, s := range page {
+			newest = max(newest, s.ID)
+			if x.seedIDs[s.ID] {
+				continue
+			}
+			h, err := pdq.Parse(s.Value)
+			if err != nil {
+				return 0, fmt.Errorf("hash seed %d: %w", s.ID, err)
+			}
+			// A list without qualities (a plain hex list) is taken on
+			// its owner's word; a hash the list itself gives a low
+			// quality is not trusted, as a candidate's is not.
+			quality := s.Quality
+			if quality < 0 {
+				quality = pdq.MinQuality
+			}
+			added = append(added, seedHash{s.ID, h, quality})
+		}
+		if len(page) < takedown.MaxPageSize {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	queryAdded := scanSeeds(added)
+	if len(added) > seedScan {
+		ax := pdq.NewIndex()
+		for _, s := range added {
+			ax.Add(s.id, s.hash, s.quality)
+		}
+		queryAdded = func(h pdq.Hash) []pdq.Match { return ax.Query(h, SeedRadius) }
+	}
+	var hits []takedown.SeedHit
+	if len(added) > 0 || x.seeds != nil {
+		for id, c := range x.candidates {
+			// Only an avatar whose hash says enough (quality
+			// pdq.MinQuality or more), as for matching removed items.
+			if !c.item.hasPDQ {
+				continue
+			}
+			ms := queryAdded(c.item.avatar)
+			if fresh[id] && x.seeds != nil {
+				ms = append(ms, x.seeds.Query(c.item.avatar, SeedRadius)...)
+			}
+			slices.SortFunc(ms, func(a, b pdq.Match) int { return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.ID, b.ID)) })
+			for _, m := range ms[:min(len(ms), maxSeedHits)] {
+				hits = append(hits, takedown.SeedHit{ItemID: id, SeedID: m.ID, Distance: m.Distance, At: at})
+			}
+		}
+	}
+	// In item order, nearest seed first: the round's events read so.
+	slices.SortFunc(hits, func(a, b takedown.SeedHit) int {
+		return cmp.Or(cmp.Compare(a.ItemID, b.ItemID), cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.SeedID, b.SeedID))
+	})
+	found := 0
+	for len(hits) > 0 {
+		n := min(len(hits), 500)
+		k, err := w.Store.RecordSeedHits(ctx, hits[:n])
 		found += k
 		if err != nil {
 			return found, err
 		}
-		results = results[n:]
+		hits = hits[n:]
 	}
+	if len(added) > 0 && x.seeds == nil {
+		x.seeds = pdq.NewIndex()
+	}
+	for _, s := range added {
+		x.seeds.Add(s.id, s.hash, s.quality)
+		x.seedIDs[s.id] = true
+	}
+	x.seedAfter = newest
 	return found, nil
+}
+
+// scanSeeds compares a hash with each of a few seeds in turn, as an index
+// of them would: seeds under pdq.MinQuality are left out.
+func scanSeeds(seeds []seedHash) func(pdq.Hash) []pdq.Match {
+	return func(h pdq.Hash) []pdq.Match {
+		var out []pdq.Match
+		for _, s := range seeds {
+			if d := pdq.Distance(h, s.hash); s.quality >= pdq.MinQuality && d <= SeedRadius {
+				out = append(out, pdq.Match{ID: s.id, Hash: s.hash, Distance: d})
+			}
+		}
+		return out
+	}
 }
 
 // eachInput pages through the match inputs f selects.

@@ -66,6 +66,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ReferralDelivery", testReferralDelivery},
 		{"ReferableItems", testReferableItems},
 		{"Resurgence", testResurgence},
+		{"HashSeeds", testHashSeeds},
 		{"Breakdown", testBreakdown},
 		{"CountsFollowChanges", testCountsFollowChanges},
 		{"Search", testSearch},
