@@ -89,7 +89,14 @@ the command line wins over the environment.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnvironment(cmd.Flags()); err != nil {
+			// A command's own flag that shadows a global one of the same
+			// name (operation create --evidence, the policy, beside the
+			// global --evidence, the folder) is not what the variable
+			// names.
+			shadows := func(f *pflag.Flag) bool {
+				return cmd.LocalNonPersistentFlags().Lookup(f.Name) != nil && cmd.Root().PersistentFlags().Lookup(f.Name) != nil
+			}
+			if err := bindEnvironment(cmd.Flags(), shadows); err != nil {
 				return err
 			}
 			logger, err := newLogger(g.stderr, g.logLevel, g.logFormat)
@@ -176,11 +183,11 @@ func osUser() string {
 }
 
 // bindEnvironment sets every flag that was not given on the command line
-// from its TAKEDOWN_* variable, if that is set.
-func bindEnvironment(flags *pflag.FlagSet) error {
+// from its TAKEDOWN_* variable, if that is set, but those skip says.
+func bindEnvironment(flags *pflag.FlagSet, skip func(*pflag.Flag) bool) error {
 	var err error
 	flags.VisitAll(func(f *pflag.Flag) {
-		if err != nil || f.Changed {
+		if err != nil || f.Changed || skip(f) {
 			return
 		}
 		name := "TAKEDOWN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

@@ -248,6 +248,12 @@ func TestEnvironment(t *testing.T) {
 	if out := mustRun(t, "--db", fromFlag, "agency", "list"); !strings.Contains(out, "flag-agency") || strings.Contains(out, "env-agency") {
 		t.Errorf("--db database lists:\n%s", out)
 	}
+	// TAKEDOWN_EVIDENCE names the global folder, not operation create's
+	// policy flag of the same name.
+	t.Setenv("TAKEDOWN_EVIDENCE", filepath.Join(dir, "evidence"))
+	if out := mustRun(t, "operation", "create", "env-op", "--name", "Env", "--agencies", "env-agency"); !strings.Contains(out, "evidence: before") {
+		t.Errorf("operation create with TAKEDOWN_EVIDENCE set:\n%s", out)
+	}
 	t.Setenv("TAKEDOWN_LOG_LEVEL", "loud")
 	if code, _, errOut := runTakedown(t, "", "agency", "list"); code != 1 || !strings.Contains(errOut, "log-level") {
 		t.Errorf("a bad TAKEDOWN_LOG_LEVEL: exit %d, stderr %q", code, errOut)
