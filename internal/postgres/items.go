@@ -389,7 +389,7 @@ func (db *DB) submitTx(ctx context.Context, tx pgx.Tx, operationID int64, subs [
 	for i, id := range submitters {
 		code[id] = agencies[i]
 	}
-	if err := addCounts(ctx, tx, operationID, p.Counts(w, func(id int64) string { return code[id] })); err != nil {
+	if err := addCounts(ctx, tx, operationID, p.Counts(w, results, func(id int64) string { return code[id] })); err != nil {
 		return nil, err
 	}
 	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -475,13 +476,25 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 		for _, it := range items {
 			args = append(args, it.Identity)
 		}
-		err := queryEach(`SELECT identity, id, status FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
+		// With each item, the agencies that submitted it (for the
+		// counts), in the same statement: a second query cost a tenth
+		// of an import of merges.
+		err := queryEach(`SELECT identity, id, status, (SELECT group_concat(DISTINCT agency_id) FROM submissions s WHERE s.item_id = items.id)
+				FROM items WHERE operation_id = ? AND identity IN (`+placeholders(len(items), 1)+`)`, args, func(rows *sql.Rows) error {
 			var identity string
 			var id int64
 			var status takedown.ItemStatus
-			err := rows.Scan(&identity, &id, &status)
+			var agencies sql.NullString
+			if err := rows.Scan(&identity, &id, &status, &agencies); err != nil {
+				return err
+			}
 			w.ItemID[identity], w.Status[id] = id, status
-			return err
+			for a := range strings.SplitSeq(agencies.String, ",") {
+				if agency, err := strconv.ParseInt(a, 10, 64); err == nil {
+					w.Submitted[[2]int64{id, agency}] = true
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("find items: %w", err)
@@ -510,22 +523,6 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 		})
 		if err != nil {
 			return nil, fmt.Errorf("record items: %w", err)
-		}
-	}
-	// Which agencies submitted the items that existed, for the counts.
-	for ids := range slices.Chunk(p.Existing(w), chunkRows) {
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		err := queryEach(`SELECT DISTINCT item_id, agency_id FROM submissions WHERE item_id IN (`+placeholders(len(ids), 1)+`)`, args, func(rows *sql.Rows) error {
-			var pair [2]int64
-			err := rows.Scan(&pair[0], &pair[1])
-			w.Submitted[pair] = true
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("find submitters: %w", err)
 		}
 	}
 	// 3. Submissions, unless known by fingerprint.
@@ -581,7 +578,7 @@ func (db *DB) submitTx(ctx context.Context, tx *sql.Tx, operationID int64, subs 
 	for i, id := range ids {
 		code[id] = agencies[i]
 	}
-	if err := addCounts(ctx, tx, operationID, p.Counts(w, func(id int64) string { return code[id] })); err != nil {
+	if err := addCounts(ctx, tx, operationID, p.Counts(w, results, func(id int64) string { return code[id] })); err != nil {
 		return nil, err
 	}
 	cover, err := submissionCoverage(ctx, tx, operationID, db.now(), subs, w.ItemID,

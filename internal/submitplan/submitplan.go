@@ -198,12 +198,12 @@ func (p *Plan) Sources() []string {
 }
 
 // Counts returns what the batch adds to the operation's item counts
-// (takedown.BreakdownRow, with Count as the change): each new item under
-// its kind, platform and provider (none yet) as submitted, and each
-// agency that submitted an item for the first time under the item's
-// status. What the batch then changes of existing items (a candidate
+// (takedown.BreakdownRow, with Count as the change), given Outcomes'
+// results: each new item under its kind, platform and provider (none yet)
+// as submitted, and each agency that submitted an item for the first
+// time under the item's status. What the batch then changes of existing items (a candidate
 // becoming submitted) is the stores' to count, as any other change.
-func (p *Plan) Counts(w Written, agencyCode func(id int64) string) []takedown.BreakdownRow {
+func (p *Plan) Counts(w Written, results []takedown.SubmitResult, agencyCode func(id int64) string) []takedown.BreakdownRow {
 	add := map[takedown.BreakdownRow]int{}
 	for _, it := range p.Items {
 		if !w.NewItems[it.Identity] {
@@ -214,18 +214,20 @@ func (p *Plan) Counts(w Written, agencyCode func(id int64) string) []takedown.Br
 		add[takedown.BreakdownRow{Dimension: "platform", Group: string(r.Platform), Status: takedown.ItemSubmitted}]++
 		add[takedown.BreakdownRow{Dimension: "provider", Group: "", Status: takedown.ItemSubmitted}]++
 	}
+	// results (Outcomes') say which submissions were stored, once each.
 	counted := map[[2]int64]bool{}
 	for i := range p.Subs {
-		identity := p.Subs[i].Item.Identity
-		id := w.ItemID[identity]
-		pair := [2]int64{id, p.Subs[i].Submission.AgencyID}
-		if !w.Inserted[Key{id, p.Fingerprints[i]}] || counted[pair] || w.Submitted[pair] {
+		if results[i].Outcome == takedown.SubmitDuplicate {
+			continue
+		}
+		pair := [2]int64{results[i].ItemID, p.Subs[i].Submission.AgencyID}
+		if counted[pair] || w.Submitted[pair] {
 			continue
 		}
 		counted[pair] = true
-		status := takedown.ItemSubmitted
-		if !w.NewItems[identity] {
-			status = w.Status[id]
+		status, existed := w.Status[pair[0]]
+		if !existed {
+			status = takedown.ItemSubmitted
 		}
 		add[takedown.BreakdownRow{Dimension: "agency", Group: agencyCode(pair[1]), Status: status}]++
 	}
