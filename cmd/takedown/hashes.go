@@ -161,32 +161,15 @@ func newHashesListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(g.stdout)
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			if !asJSON {
-				fmt.Fprintln(tw, "ID\tHASH\tQUALITY\tAGENCY\tLABELS\tSOURCE\tURL\tADDED")
-			}
-			for after := int64(0); ; {
-				seeds, err := db.ListHashSeeds(ctx, op.ID, after, takedown.MaxPageSize)
-				if err != nil {
-					return err
-				}
-				for _, s := range seeds {
-					if asJSON {
-						if err := enc.Encode(s); err != nil {
-							return err
-						}
-						continue
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Value, quality(s.Quality), s.Agency,
+			return writePages(g, asJSON, "ID\tHASH\tQUALITY\tAGENCY\tLABELS\tSOURCE\tURL\tADDED",
+				func(after int64) ([]takedown.HashSeed, error) {
+					return db.ListHashSeeds(ctx, op.ID, after, takedown.MaxPageSize)
+				},
+				func(s takedown.HashSeed) int64 { return s.ID },
+				func(s takedown.HashSeed) string {
+					return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", s.ID, s.Value, quality(s.Quality), s.Agency,
 						strings.Join(s.Labels, ";"), s.Source, s.URL, s.AddedAt.Format(time.RFC3339))
-				}
-				if len(seeds) < takedown.MaxPageSize {
-					break
-				}
-				after = seeds[len(seeds)-1].ID
-			}
-			return tw.Flush()
+				})
 		}),
 	}
 	cmd.Flags().StringVar(&operation, "operation", "", "the operation (required)")
@@ -220,36 +203,49 @@ many bits the two hashes differ (0: the same picture).`,
 			if err != nil {
 				return err
 			}
-			enc := json.NewEncoder(g.stdout)
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			if !asJSON {
-				fmt.Fprintln(tw, "ITEM\tURL\tSTATUS\tDISTANCE\tSEED\tLABELS\tSOURCE\tAT")
-			}
-			for after := int64(0); ; {
-				hits, err := db.ListSeedHits(ctx, op.ID, after, takedown.MaxPageSize)
-				if err != nil {
-					return err
-				}
-				for _, h := range hits {
-					if asJSON {
-						if err := enc.Encode(h); err != nil {
-							return err
-						}
-						continue
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d %s\t%s\t%s\t%s\n", h.ItemID, h.Item.URL, h.Item.Status, h.Distance,
+			return writePages(g, asJSON, "ITEM\tURL\tSTATUS\tDISTANCE\tSEED\tLABELS\tSOURCE\tAT",
+				func(after int64) ([]takedown.SeedHit, error) {
+					return db.ListSeedHits(ctx, op.ID, after, takedown.MaxPageSize)
+				},
+				func(h takedown.SeedHit) int64 { return h.ID },
+				func(h takedown.SeedHit) string {
+					return fmt.Sprintf("%d\t%s\t%s\t%d\t%d %s\t%s\t%s\t%s", h.ItemID, h.Item.URL, h.Item.Status, h.Distance,
 						h.SeedID, h.Seed.Value[:16], strings.Join(h.Seed.Labels, ";"), h.Seed.Source, h.At.Format(time.RFC3339))
-				}
-				if len(hits) < takedown.MaxPageSize {
-					break
-				}
-				after = hits[len(hits)-1].ID
-			}
-			return tw.Flush()
+				})
 		}),
 	}
 	cmd.Flags().StringVar(&operation, "operation", "", "the operation (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per hit")
 	_ = cmd.MarkFlagRequired("operation")
 	return cmd
+}
+
+// writePages writes every page that page returns, from the start, as one
+// JSON object a line or as a table under header: id names the last of a
+// page (where the next starts), row a table line.
+func writePages[T any](g *globals, asJSON bool, header string, page func(after int64) ([]T, error), id func(T) int64, row func(T) string) error {
+	enc := json.NewEncoder(g.stdout)
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	if !asJSON {
+		fmt.Fprintln(tw, header)
+	}
+	for after := int64(0); ; {
+		list, err := page(after)
+		if err != nil {
+			return err
+		}
+		for _, v := range list {
+			if asJSON {
+				if err := enc.Encode(v); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintln(tw, row(v))
+		}
+		if len(list) < takedown.MaxPageSize {
+			return tw.Flush()
+		}
+		after = id(list[len(list)-1])
+	}
 }
