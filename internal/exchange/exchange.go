@@ -9,6 +9,7 @@ package exchange
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/takedown-project/takedown"
 )
@@ -71,4 +72,16 @@ type Export struct {
 type ExportItem struct {
 	Item   *takedown.Item
 	Hashes []Hash
+}
+
+// Shorten cuts s to at most n bytes on a rune boundary, marking the cut
+// with "...": how the readers quote a bad record in a Problem.
+func Shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -480,13 +480,4 @@ func splitLabels(labels []string, cell string, spaces bool) []string {
 }
 
 // shorten cuts s to at most n bytes on a rune boundary, valid UTF-8.
-func shorten(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+func shorten(s string, n int) string { return exchange.Shorten(strings.ToValidUTF8(s, "\uFFFD"), n) }

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/exchange"
@@ -266,15 +265,7 @@ func splitTags(s string) []string {
 }
 
 // shorten cuts s to at most n bytes on a rune boundary.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+func shorten(s string, n int) string { return exchange.Shorten(s, n) }
 
 // RejectWriter writes rejected rows as CSV: line,reason,raw.
 type RejectWriter struct {

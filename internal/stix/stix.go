@@ -15,7 +15,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/takedown-project/takedown/internal/exchange"
 )
 
 // Summary counts what Read did with a bundle's objects. Objects = the
@@ -180,15 +181,7 @@ func isUUID(s string) bool {
 }
 
 // shorten cuts s to at most n bytes on a rune boundary.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+func shorten(s string, n int) string { return exchange.Shorten(s, n) }
 
 // quote quotes s for a message, shortened to about n bytes.
 func quote(s string, n int) string {
