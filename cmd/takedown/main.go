@@ -165,7 +165,7 @@ the command line wins over the environment.`,
 		newEvidenceCommand(g),
 		newPDQCommand(g),
 		newResurgenceCommand(g), newReportCommand(g),
-		newExportCommand(g),
+		newExportCommand(g), newBackupCommand(g),
 		newHashesCommand(g),
 	)
 	return root

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -175,3 +176,20 @@ func translate(err error, doing string) error {
 func formatTime(t time.Time) int64 { return t.UnixMicro() }
 
 func parseTime(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// Backup writes a consistent copy of the database to path, a file that
+// must not exist yet, while the database stays in use: VACUUM INTO reads
+// one snapshot in a read transaction (the WAL lets writers go on) and
+// writes it compacted. The copy is a database as it is, to be opened in
+// place of the original; the evidence store, files beside it, is backed up
+// apart.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return takedown.Errorf(takedown.ECONFLICT, "%s exists: a backup is written to a new file", path)
+	}
+	if _, err := db.read.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	return nil
+}
