@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestBackupRestore: takedown backup copies the database while an import
@@ -51,4 +58,85 @@ func TestBackupRestore(t *testing.T) {
 		}
 	}
 	crashCheck(t, backup)
+}
+
+// TestPostgresBackupRestore: the README's PostgreSQL backup, tried: a
+// pg_dump -Fc of a database in use, restored with pg_restore into a new
+// database, is a takedown database: migrate has nothing to do, its audit
+// chain verifies, it lists the same items, and it takes more imports.
+func TestPostgresBackupRestore(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("TAKEDOWN_TEST_DATABASE_URL")
+	required := os.Getenv("TAKEDOWN_TEST_REQUIRE_POSTGRES") == "1"
+	if base == "" {
+		if required {
+			t.Fatal("TAKEDOWN_TEST_REQUIRE_POSTGRES=1 but TAKEDOWN_TEST_DATABASE_URL is not set")
+		}
+		t.Skip("TAKEDOWN_TEST_DATABASE_URL is not set")
+	}
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if required {
+				t.Fatalf("%s is not installed (postgresql-client)", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	dsn := freshSchema(t, base)
+	schema := dsn[strings.LastIndex(dsn, "search_path=")+len("search_path="):]
+	mustRun(t, "--db", dsn, "migrate")
+	mustRun(t, "--db", dsn, "agency", "add", "aa-iru", "--name", "Unit A")
+	mustRun(t, "--db", dsn, "agency", "add", "bb-iru", "--name", "Unit B")
+	mustRun(t, "--db", dsn, "operation", "create", "pgb", "--name", "Backed up", "--agencies", "aa-iru,bb-iru")
+	mustRun(t, "--db", dsn, "import", "--operation", "pgb", "--agency", "aa-iru", "../../examples/agency-a.csv")
+	dump := filepath.Join(t.TempDir(), "takedown.dump")
+	if out, err := exec.Command("pg_dump", "--format=custom", "--schema="+schema, "--file="+dump, base).CombinedOutput(); err != nil {
+		t.Fatalf("pg_dump: %v\n%s", err, out)
+	}
+	// A new database to restore into, dropped at the end.
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "takedown_restore_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(ctx)
+	t.Cleanup(func() {
+		if c, err := pgx.Connect(context.Background(), base); err == nil {
+			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	u.Path = "/" + name
+	restored := u.String()
+	if out, err := exec.Command("pg_restore", "--no-owner", "--dbname="+restored, dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	restored = u.String()
+	if out := mustRun(t, "--db", restored, "migrate"); !strings.Contains(out, "up to date") {
+		t.Errorf("migrate on the restored database: %s", out)
+	}
+	if code, out, errOut := runTakedown(t, "", "--db", restored, "audit", "verify"); code != 0 {
+		t.Errorf("audit verify of the restored database: exit %d\n%s%s", code, out, errOut)
+	}
+	list := func(db string) string {
+		return mustRun(t, "--db", db, "items", "list", "--operation", "pgb", "--limit", "0", "--json")
+	}
+	if got, want := list(restored), list(dsn); got != want || want == "" {
+		t.Errorf("the restored database lists other items:\n%s\nthe original:\n%s", got, want)
+	}
+	out := mustRun(t, "--db", restored, "import", "--operation", "pgb", "--agency", "bb-iru", "../../examples/agency-b.jsonl")
+	if s := summary(t, out); s["merged into items"] < 5 {
+		t.Errorf("an import into the restored database: %v\n%s", s, out)
+	}
 }
