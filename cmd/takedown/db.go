@@ -10,6 +10,7 @@ import (
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/jobqueue"
+	"github.com/takedown-project/takedown/internal/metrics"
 	"github.com/takedown-project/takedown/internal/postgres"
 	"github.com/takedown-project/takedown/internal/sqlite"
 )
@@ -23,6 +24,8 @@ type database interface {
 	StopJobs(ctx context.Context) error
 	Enqueue(ctx context.Context, args river.JobArgs) error
 	Analyze(ctx context.Context) error
+	// JobCounts reads the queue's depth, for the metrics.
+	JobCounts(ctx context.Context) ([]metrics.JobCount, error)
 }
 
 func isPostgres(dsn string) bool {

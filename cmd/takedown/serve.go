@@ -19,6 +19,7 @@ import (
 	"github.com/takedown-project/takedown/internal/canon"
 	"github.com/takedown-project/takedown/internal/evidence"
 	"github.com/takedown-project/takedown/internal/jobs"
+	"github.com/takedown-project/takedown/internal/metrics"
 	"github.com/takedown-project/takedown/internal/refer"
 	"github.com/takedown-project/takedown/internal/web"
 )
@@ -33,6 +34,8 @@ type serveOptions struct {
 	// ready, when set, is told the address the server listens on (tests
 	// listen on port 0).
 	ready func(addr string)
+	// metrics is where the metrics can be read besides serve's address.
+	metrics metricsOptions
 	// delivery is how this process's workers send referrals, probes how
 	// they probe referred items.
 	delivery deliveryOptions
@@ -85,6 +88,7 @@ laptop) pass --secure-cookies.`,
 	o.probes.register(f, true)
 	o.captures.registerCapture(f, true)
 	o.watch.register(f, true)
+	o.metrics.register(f)
 	f.BoolVar(&o.secureCookies, "secure-cookies", false, "mark cookies Secure (__Host- prefix) and send HSTS: set it whenever takedown is served over HTTPS")
 	f.DurationVar(&o.sessionIdle, "session-idle", 30*time.Minute, "a browser session unused this long ends")
 	f.DurationVar(&o.sessionMax, "session-max", 12*time.Hour, "a browser session ends this long after login")
@@ -113,10 +117,16 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 			return err
 		}
 	}
-	handler, err := newHandler(ctx, g, o, db)
+	m := metrics.New(db, g.logger)
+	handler, err := newHandler(ctx, g, o, db, m)
 	if err != nil {
 		return err
 	}
+	stopMetrics, _, err := serveMetrics(g.logger, o.metrics.listen, m, db)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -130,6 +140,7 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 			ln.Close()
 			return err
 		}
+		d.Metrics = m
 		if o.probes.simnet == "" {
 			o.probes.simnet = o.delivery.simnet
 		}
@@ -137,6 +148,9 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 		if err != nil {
 			ln.Close()
 			return err
+		}
+		if v != nil {
+			v.Metrics = m
 		}
 		ev, err := o.captures.evidenceJob(g, db, &o.probes)
 		if err != nil {
@@ -184,7 +198,7 @@ func serveDB(ctx context.Context, g *globals, o *serveOptions, db database) erro
 }
 
 // newHandler wires the API, the UI and their sign-in together.
-func newHandler(ctx context.Context, g *globals, o *serveOptions, db database) (http.Handler, error) {
+func newHandler(ctx context.Context, g *globals, o *serveOptions, db database, m *metrics.Metrics) (http.Handler, error) {
 	var proxies []netip.Prefix
 	for _, p := range o.trustedProxies {
 		pfx, err := netip.ParsePrefix(p)
@@ -220,12 +234,11 @@ func newHandler(ctx context.Context, g *globals, o *serveOptions, db database) (
 	ui.Warm(ctx)
 	mux := http.NewServeMux()
 	plan := refer.Planner(db, attribute.Options{ASNDatabase: o.asnDB}, time.Now)
-	mux.Handle("/api/", api.New(api.Config{Store: db, Recognize: canon.Recognize, Auth: authn, Plan: plan, Logger: g.logger}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.Handle("/", ui)
+	mux.Handle("/api/", m.Instrument("api", api.New(api.Config{Store: db, Recognize: canon.Recognize, Auth: authn, Plan: plan, Logger: g.logger})))
+	mux.HandleFunc("GET /healthz", healthHandler)
+	mux.Handle("GET /readyz", readyHandler(db))
+	mux.Handle("GET /metrics", loopbackOnly(m.Handler()))
+	mux.Handle("/", m.Instrument("ui", ui))
 	// Every state-changing request from a browser must come from takedown's
 	// own pages (Fetch metadata and Origin checks); API clients with
 	// tokens send neither and pass.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/takedown-project/takedown/internal/jobqueue"
 	"github.com/takedown-project/takedown/internal/jobs"
+	"github.com/takedown-project/takedown/internal/metrics"
 )
 
 func newWorkerCommand(g *globals) *cobra.Command {
@@ -17,6 +18,7 @@ func newWorkerCommand(g *globals) *cobra.Command {
 	probes := &probeOptions{}
 	captures := &captureOptions{}
 	watch := &watchOptions{}
+	mo := &metricsOptions{}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Work background jobs until interrupted",
@@ -40,11 +42,21 @@ refresh the query planner's statistics.`,
 			if err != nil {
 				return err
 			}
+			m := metrics.New(db, g.logger)
+			d.Metrics = m
 			probes.simnet = delivery.simnet
 			v, err := probes.verify(db)
 			if err != nil {
 				return err
 			}
+			if v != nil {
+				v.Metrics = m
+			}
+			stopMetrics, _, err := serveMetrics(g.logger, mo.listen, m, db)
+			if err != nil {
+				return err
+			}
+			defer stopMetrics()
 			ev, err := captures.evidenceJob(g, db, probes)
 			if err != nil {
 				return err
@@ -68,6 +80,7 @@ refresh the query planner's statistics.`,
 	probes.register(cmd.Flags(), true)
 	captures.registerCapture(cmd.Flags(), true)
 	watch.register(cmd.Flags(), true)
+	mo.register(cmd.Flags())
 	return cmd
 }
 

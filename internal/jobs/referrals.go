@@ -15,12 +15,15 @@ import (
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/deliver"
 	"github.com/takedown-project/takedown/internal/jobkinds"
+	"github.com/takedown-project/takedown/internal/metrics"
 	"github.com/takedown-project/takedown/internal/providerapi"
 )
 
 // Delivery is how referrals go out, built once in cmd.
 type Delivery struct {
 	Store takedown.Store
+	// Metrics counts the deliveries' outcomes; nil keeps none.
+	Metrics *metrics.Metrics
 	// Mail is the outgoing mail server (in demo and tests, the
 	// simulator's, through the outbound override).
 	Mail deliver.MailConfig
@@ -114,6 +117,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[jobkinds.Delive
 		if rerr := st.RecordDelivery(ctx, r.ID, takedown.DeliveryUpdate{Channel: channel, State: state, Error: err.Error(), At: now}); rerr != nil {
 			return errors.Join(err, rerr)
 		}
+		d.Metrics.Delivery(string(channel), string(state))
 		if permanent || last {
 			return river.JobCancel(fmt.Errorf("%s delivery of referral %d, dead after %d attempts: %w", channel, r.ID, job.Attempt, err))
 		}
@@ -122,6 +126,7 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[jobkinds.Delive
 	if err := st.RecordDelivery(ctx, r.ID, takedown.DeliveryUpdate{Channel: channel, State: takedown.DeliveryDelivered, External: external, At: now}); err != nil {
 		return err
 	}
+	d.Metrics.Delivery(string(channel), string(takedown.DeliveryDelivered))
 	if channel == takedown.ChannelAPI {
 		// The answers come back from the provider's API: ask for them
 		// until they are all in.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/takedown-project/takedown"
 	"github.com/takedown-project/takedown/internal/jobkinds"
+	"github.com/takedown-project/takedown/internal/metrics"
 )
 
 // Prober observes items (internal/probe): a batch at a time, fairly
@@ -40,6 +41,8 @@ type Verify struct {
 	// not probed stay leased to the round and are due again when their
 	// lease runs out.
 	Stopping <-chan struct{}
+	// Metrics counts the probes' verdicts; nil keeps none.
+	Metrics *metrics.Metrics
 }
 
 func (v *Verify) now() time.Time {
@@ -145,6 +148,9 @@ func (v *Verify) Round(ctx context.Context) (int, error) {
 	// Cut short by the process stopping: keep what was seen.
 	if _, err := v.Store.RecordObservations(ctx, obs, v.Schedule); err != nil {
 		return 0, fmt.Errorf("record %d observations: %w", len(obs), err)
+	}
+	for _, o := range obs {
+		v.Metrics.Probe(string(o.Verdict))
 	}
 	return len(obs), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/takedown-project/takedown/internal/jobqueue"
+	"github.com/takedown-project/takedown/internal/metrics"
 )
 
 // StartJobs starts working jobs with the given workers until StopJobs.
@@ -58,4 +59,20 @@ func (db *DB) Transact(ctx context.Context, f func(enqueue func(river.JobArgs) e
 // Enqueue adds one job.
 func (db *DB) Enqueue(ctx context.Context, args river.JobArgs) error {
 	return db.Transact(ctx, func(enqueue func(river.JobArgs) error) error { return enqueue(args) })
+}
+
+// JobCounts returns the queue's unfinished jobs by kind and state: its
+// depth, for the metrics.
+func (db *DB) JobCounts(ctx context.Context) ([]metrics.JobCount, error) {
+	rows, err := db.pool.Query(ctx, `SELECT kind, state::text, count(*) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'running', 'retryable', 'pending') GROUP BY kind, state ORDER BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	var out []metrics.JobCount
+	var c metrics.JobCount
+	if _, err := pgx.ForEachRow(rows, []any{&c.Kind, &c.State, &c.Count}, func() error { out = append(out, c); return nil }); err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	return out, nil
 }

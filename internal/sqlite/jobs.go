@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
 	"github.com/takedown-project/takedown/internal/jobqueue"
+	"github.com/takedown-project/takedown/internal/metrics"
 )
 
 // newInserter returns a client that only inserts jobs: any process may
@@ -68,4 +69,24 @@ func (db *DB) Transact(ctx context.Context, f func(enqueue func(river.JobArgs) e
 // Enqueue adds one job.
 func (db *DB) Enqueue(ctx context.Context, args river.JobArgs) error {
 	return db.Transact(ctx, func(enqueue func(river.JobArgs) error) error { return enqueue(args) })
+}
+
+// JobCounts returns the queue's unfinished jobs by kind and state: its
+// depth, for the metrics.
+func (db *DB) JobCounts(ctx context.Context) ([]metrics.JobCount, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT kind, state, count(*) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'running', 'retryable', 'pending') GROUP BY kind, state ORDER BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []metrics.JobCount
+	for rows.Next() {
+		var c metrics.JobCount
+		if err := rows.Scan(&c.Kind, &c.State, &c.Count); err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
