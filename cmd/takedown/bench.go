@@ -46,7 +46,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure takedown's throughput and memory against the figures it promises",
 	}
-	cmd.AddCommand(newBenchProbeCommand(g), newBenchProbeURLsCommand(g), newBenchCaptureCommand(g), newBenchCaptureURLsCommand(g))
+	cmd.AddCommand(newBenchProbeCommand(g), newBenchProbeURLsCommand(g), newBenchCaptureCommand(g), newBenchCaptureURLsCommand(g), newBenchLoadCommand(g))
 	return cmd
 }
 
