@@ -237,6 +237,30 @@ type ItemPage struct {
 	NextCursor string  `json:"next_cursor,omitempty"` // "" on the last page
 }
 
+// EachItem calls each for every item f selects, newest first, a page of
+// MaxPageSize at a time (f's Cursor and Limit are its own); it stops at
+// the first error, each's or the store's.
+func EachItem(ctx context.Context, st interface {
+	ListItems(ctx context.Context, f ItemFilter) (*ItemPage, error)
+}, f ItemFilter, each func(*Item) error) error {
+	f.Cursor, f.Limit = "", MaxPageSize
+	for {
+		page, err := st.ListItems(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, it := range page.Items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		f.Cursor = page.NextCursor
+	}
+}
+
 // ItemService records submissions and reads items.
 type ItemService interface {
 	// Submit records subs in the operation in one transaction: each creates

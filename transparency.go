@@ -3,6 +3,7 @@ package takedown
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -195,20 +196,11 @@ func TransparencyReport(ctx context.Context, st TransparencySource, year int, au
 // reinstatedItems returns the operation's items reinstated after removal.
 func reinstatedItems(ctx context.Context, st TransparencySource, operationID int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	f := ItemFilter{OperationID: operationID, Status: ItemReinstated, Limit: MaxPageSize}
-	for {
-		page, err := st.ListItems(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range page.Items {
-			out[it.ID] = true
-		}
-		if page.NextCursor == "" {
-			return out, nil
-		}
-		f.Cursor = page.NextCursor
-	}
+	err := EachItem(ctx, st, ItemFilter{OperationID: operationID, Status: ItemReinstated}, func(it *Item) error {
+		out[it.ID] = true
+		return nil
+	})
+	return out, err
 }
 
 func providerFigures(m map[string]*TransparencyProvider) []TransparencyProvider {
@@ -216,14 +208,6 @@ func providerFigures(m map[string]*TransparencyProvider) []TransparencyProvider 
 	for _, p := range m {
 		out = append(out, *p)
 	}
-	slices.SortFunc(out, func(a, b TransparencyProvider) int {
-		switch {
-		case a.Provider < b.Provider:
-			return -1
-		case a.Provider > b.Provider:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b TransparencyProvider) int { return strings.Compare(a.Provider, b.Provider) })
 	return out
 }

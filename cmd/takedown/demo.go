@@ -469,21 +469,12 @@ func demoOperation(ctx context.Context, db database, s *simnet.Scenario) (*taked
 // countOperation counts an operation's items and their submissions by
 // reading every item, as a figure must be countable item by item.
 func countOperation(ctx context.Context, db database, operationID int64) (items, submissions int, err error) {
-	f := takedown.ItemFilter{OperationID: operationID, Limit: takedown.MaxPageSize}
-	for {
-		page, err := db.ListItems(ctx, f)
-		if err != nil {
-			return 0, 0, err
-		}
-		for _, it := range page.Items {
-			items++
-			submissions += it.SubmissionCount
-		}
-		if page.NextCursor == "" {
-			return items, submissions, nil
-		}
-		f.Cursor = page.NextCursor
-	}
+	err = takedown.EachItem(ctx, db, takedown.ItemFilter{OperationID: operationID}, func(it *takedown.Item) error {
+		items++
+		submissions += it.SubmissionCount
+		return nil
+	})
+	return items, submissions, err
 }
 
 // demoLogin is how the demo's user signs in.

@@ -175,21 +175,8 @@ func captureItems(ctx context.Context, g *globals, db database, c *evidence.Capt
 			}
 			add(it)
 		}
-	} else {
-		for {
-			f.Limit = takedown.MaxPageSize
-			page, err := db.ListItems(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, it := range page.Items {
-				add(it)
-			}
-			if page.NextCursor == "" {
-				break
-			}
-			f.Cursor = page.NextCursor
-		}
+	} else if err := takedown.EachItem(ctx, db, f, func(it *takedown.Item) error { add(it); return nil }); err != nil {
+		return nil, err
 	}
 	bar := newCountProgress(g.stderr, progressMode, "capture", int64(len(targets)))
 	sum := &captureSummary{states: stateCounts{}}

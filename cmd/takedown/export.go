@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -88,54 +87,41 @@ again gives the same bundle or event, which the recipient updates.`,
 				return err
 			}
 			f.Status, f.Platform, f.Kind = takedown.ItemStatus(status), takedown.Platform(platform), takedown.Kind(kind)
-			var dst io.Writer = g.stdout
-			var file *os.File
-			if out != "" && out != "-" {
-				if file, err = os.Create(out); err != nil {
-					return err
-				}
-				defer file.Close()
-				dst = file
+			var n int
+			done := func(out string) string {
+				return fmt.Sprintf("%d items of %s written to %s as %s", n, op.Slug, out, format)
 			}
-			buf := bufio.NewWriterSize(dst, 64<<10)
-			var w itemWriter
-			begin := func(exp exchange.Export) error {
-				var err error
-				switch format {
-				case "stix":
-					w, err = stix.NewWriter(buf, exp)
-				case "misp":
-					w, err = misp.NewWriter(buf, exp)
-				case "pdq", "pdq-csv":
-					var hw *hashlist.Writer
-					hf := hashlist.FormatHex
-					if format == "pdq-csv" {
-						hf = hashlist.FormatCSV
+			return writeOut(g, out, done, func(dst io.Writer) error {
+				buf := bufio.NewWriterSize(dst, 64<<10)
+				var w itemWriter
+				begin := func(exp exchange.Export) error {
+					var err error
+					switch format {
+					case "stix":
+						w, err = stix.NewWriter(buf, exp)
+					case "misp":
+						w, err = misp.NewWriter(buf, exp)
+					case "pdq", "pdq-csv":
+						var hw *hashlist.Writer
+						hf := hashlist.FormatHex
+						if format == "pdq-csv" {
+							hf = hashlist.FormatCSV
+						}
+						hw, err = hashlist.NewWriter(buf, hf)
+						w = &hashWriter{w: hw, slug: op.Slug}
 					}
-					hw, err = hashlist.NewWriter(buf, hf)
-					w = &hashWriter{w: hw, slug: op.Slug}
-				}
-				return err
-			}
-			write := func(it exchange.ExportItem) error { return w.Write(it) } // w is made by begin
-			n, err := exchange.Collect(ctx, db, op, exchange.Options{Filter: f, Notes: notes}, begin, write)
-			if err == nil {
-				err = w.Close()
-			}
-			if err == nil {
-				err = buf.Flush()
-			}
-			if file != nil {
-				if cerr := file.Close(); err == nil {
-					err = cerr
-				}
-				if err != nil {
-					os.Remove(out)
 					return err
 				}
-				fmt.Fprintf(g.stderr, "%d items of %s written to %s as %s\n", n, op.Slug, out, format)
-			}
-			return err
+				write := func(it exchange.ExportItem) error { return w.Write(it) } // w is made by begin
+				var err error
+				if n, err = exchange.Collect(ctx, db, op, exchange.Options{Filter: f, Notes: notes}, begin, write); err != nil {
+					return err
+				}
+				if err := w.Close(); err != nil {
+					return err
+				}
+				return buf.Flush()
+			})
 		}),
 	}
 	fl := cmd.Flags()

@@ -54,7 +54,7 @@ Article 8 asks that takedown does not record is listed as such.`,
 				if err != nil {
 					return err
 				}
-				return writeOut(g, out, fmt.Sprintf("transparency report %d", year), func(w io.Writer) error {
+				return writeOut(g, out, func(out string) string { return fmt.Sprintf("transparency report %d written to %s", year, out) }, func(w io.Writer) error {
 					return report.WriteTransparency(w, format, t)
 				})
 			}
@@ -69,7 +69,7 @@ Article 8 asks that takedown does not record is listed as such.`,
 			if err != nil {
 				return err
 			}
-			return writeOut(g, out, "report of "+op.Slug, func(w io.Writer) error { return report.Write(w, format, r) })
+			return writeOut(g, out, func(out string) string { return "report of " + op.Slug + " written to " + out }, func(w io.Writer) error { return report.Write(w, format, r) })
 		}),
 	}
 	cmd.Flags().StringVar(&operation, "operation", "", "the operation (required, but with --transparency)")
@@ -82,8 +82,10 @@ Article 8 asks that takedown does not record is listed as such.`,
 }
 
 // writeOut writes with write to the file out, or to standard output when
-// out is "" or "-"; a file that could not be written whole is removed.
-func writeOut(g *globals, out, what string, write func(io.Writer) error) error {
+// out is "" or "-"; a file that could not be written whole is removed,
+// one that was is announced on standard error as done says (asked once
+// written).
+func writeOut(g *globals, out string, done func(out string) string, write func(io.Writer) error) error {
 	if out == "" || out == "-" {
 		return write(g.stdout)
 	}
@@ -99,6 +101,6 @@ func writeOut(g *globals, out, what string, write func(io.Writer) error) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "%s written to %s\n", what, out)
+	fmt.Fprintln(g.stderr, done(out))
 	return nil
 }

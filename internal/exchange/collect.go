@@ -52,37 +52,29 @@ func Collect(ctx context.Context, src Source, op *takedown.Operation, opts Optio
 		return 0, err
 	}
 	f := opts.Filter
-	f.OperationID, f.Cursor, f.Limit = op.ID, "", takedown.MaxPageSize
+	f.OperationID = op.ID
 	n := 0
-	for {
-		page, err := src.ListItems(ctx, f)
+	err = takedown.EachItem(ctx, src, f, func(it *takedown.Item) error {
+		full, err := src.FindItem(ctx, it.ID)
 		if err != nil {
-			return n, err
+			return err
 		}
-		for _, it := range page.Items {
-			full, err := src.FindItem(ctx, it.ID)
-			if err != nil {
-				return n, err
+		if !opts.Notes {
+			for _, s := range full.Submissions {
+				s.Notes, s.Attributes = "", nil
 			}
-			if !opts.Notes {
-				for _, s := range full.Submissions {
-					s.Notes, s.Attributes = "", nil
-				}
-			}
-			item := ExportItem{Item: full}
-			if h, ok := hashes[it.ID]; ok {
-				item.Hashes = []Hash{h}
-			}
-			if err := write(item); err != nil {
-				return n, err
-			}
-			n++
 		}
-		if page.NextCursor == "" {
-			return n, nil
+		item := ExportItem{Item: full}
+		if h, ok := hashes[it.ID]; ok {
+			item.Hashes = []Hash{h}
 		}
-		f.Cursor = page.NextCursor
-	}
+		if err := write(item); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	return n, err
 }
 
 // avatarHashes returns the avatar PDQ hash of each item of the operation
